@@ -1,0 +1,54 @@
+// The Overview's honest roadmap: capability areas not built yet and the pages each one fills.
+import { Link } from "@remix-run/react";
+import { capabilities, sectionsFilledBy } from "../lib/sections";
+
+const EXTRA_SURFACES: Record<string, string[]> = {
+  identity: ["tenant switcher", "sign-in"],
+};
+
+export function WhatsNextPanel() {
+  return (
+    <section className="panel" id="whats-next" data-testid="whats-next" aria-labelledby="whats-next-title">
+      <header className="panel-header">
+        <div>
+          <h2 className="panel-title" id="whats-next-title">
+            What&rsquo;s next
+          </h2>
+          <p className="panel-subtitle">Capability areas not built yet. Their pages exist and say what will fill them.</p>
+        </div>
+      </header>
+      <ol className="roadmap-list">
+        {capabilities.map((capability) => {
+          const pages = sectionsFilledBy(capability.id);
+          const extras = EXTRA_SURFACES[capability.id] ?? [];
+          return (
+            <li className="roadmap-item" key={capability.id} data-testid={`capability-${capability.id}`}>
+              <div className="roadmap-item-head">
+                <h3 className="roadmap-item-title">{capability.title}</h3>
+                <span className="tag">Not built yet</span>
+              </div>
+              <p className="roadmap-item-summary">{capability.summary}</p>
+              {pages.length > 0 || extras.length > 0 ? (
+                <p className="roadmap-item-pages">
+                  <span className="muted">Fills </span>
+                  {pages.map((page, i) => (
+                    <span key={page.id}>
+                      {i > 0 ? ", " : null}
+                      <Link to={page.path}>{page.label}</Link>
+                    </span>
+                  ))}
+                  {extras.map((extra, i) => (
+                    <span key={extra}>
+                      {pages.length > 0 || i > 0 ? ", " : null}
+                      {extra}
+                    </span>
+                  ))}
+                </p>
+              ) : null}
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}

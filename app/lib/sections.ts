@@ -1,0 +1,192 @@
+// The product's sections in navigation order: one list feeds the sidebar, the placeholder pages and the Overview's "What's next".
+
+export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "evidence" | "findings" | "nodes" | "audit" | "settings";
+
+export interface Section {
+  id: SectionId;
+  label: string;
+  path: string;
+  /** What the page will hold once its capability is built. */
+  description: string;
+  /** What fills the empty page, and which capability brings it. */
+  emptyTitle: string;
+  emptyBody: string;
+  /** The capability area that builds this page (none for pages that already exist). */
+  arrivesWith: CapabilityId | null;
+}
+
+export type CapabilityId = "identity" | "core" | "evidence" | "credentials" | "audit" | "fabric";
+
+export interface Capability {
+  id: CapabilityId;
+  title: string;
+  summary: string;
+}
+
+/** Capability areas not built yet, in the order they are planned. */
+export const capabilities: Capability[] = [
+  {
+    id: "identity",
+    title: "Identity & access",
+    summary:
+      "Tenants, members and roles; password and passkey sign-in; API keys with rotation and revocation; a fresh WebAuthn step-up before high-risk actions.",
+  },
+  {
+    id: "core",
+    title: "Control-plane core",
+    summary:
+      "The source registry, cron schedules, the PostgreSQL job queue and its workers, and runs with per-stage status and live logs.",
+  },
+  {
+    id: "evidence",
+    title: "Connectors, evidence & findings",
+    summary:
+      "Built-in connectors for MCP client configs, repositories and pushed SARIF, CycloneDX and SPDX results; signed evidence; findings under policy bindings; the provenance graph.",
+  },
+  {
+    id: "credentials",
+    title: "Credentials",
+    summary:
+      "Credential references that only the broker resolves, at run time and for one job; values are never stored, logged or shown.",
+  },
+  {
+    id: "audit",
+    title: "Tamper-evident audit",
+    summary:
+      "Every action and every denied attempt in a per-tenant hash chain the database refuses to rewrite, with verify and export.",
+  },
+  {
+    id: "fabric",
+    title: "Node fabric",
+    summary:
+      "Clusters as trust domains, node enrollment with join tokens and approval, signed desired state, and scan workers inside customer networks.",
+  },
+];
+
+export const sections: Section[] = [
+  {
+    id: "overview",
+    label: "Overview",
+    path: "/",
+    description: "Health of this installation and, soon, of everything it runs.",
+    emptyTitle: "",
+    emptyBody: "",
+    arrivesWith: null,
+  },
+  {
+    id: "sources",
+    label: "Sources",
+    path: "/sources",
+    description:
+      "Everything Cairn collects from: repositories, container images, infrastructure code, cloud accounts, MCP client configurations and the intake paths that push results in. Each source shows its status, credential mode, scope, last run and last result, with a run-now action; its detail page gathers its jobs, schedules, evidence, findings and audit trail.",
+    emptyTitle: "No sources yet",
+    emptyBody:
+      "Source registry arrives with the control-plane core: register repos, MCP configs, cloud accounts and push intakes, schedule them, run them now.",
+    arrivesWith: "core",
+  },
+  {
+    id: "runs",
+    label: "Runs",
+    path: "/runs",
+    description:
+      "Every end-to-end execution of a source, whatever started it: a schedule, a person, the API, a push or a retry. Each run shows its collect, normalize, evaluate and evidence stages on one row; the run detail adds the stage panel, a live log and re-run.",
+    emptyTitle: "No runs yet",
+    emptyBody:
+      "Runs arrive with the control-plane core: each collection becomes a run you can follow stage by stage, watch live and re-run.",
+    arrivesWith: "core",
+  },
+  {
+    id: "jobs",
+    label: "Jobs",
+    path: "/jobs",
+    description:
+      "The work queue behind the runs: queued, running, failed and retried jobs, how many attempts each took, the evidence each produced, and cancel for work that should stop.",
+    emptyTitle: "The queue is empty",
+    emptyBody:
+      "The job queue arrives with the control-plane core: workers claim jobs from PostgreSQL, retry transient failures, survive restarts, and you cancel jobs from here.",
+    arrivesWith: "core",
+  },
+  {
+    id: "schedules",
+    label: "Schedules",
+    path: "/schedules",
+    description:
+      "When each source runs: its cron expression and timezone with a plain-language reading, whether it is enabled, the next and last run and the last outcome, with edit and enable/disable in place.",
+    emptyTitle: "No schedules yet",
+    emptyBody:
+      "Schedules arrive with the control-plane core: give a source a cron expression and Cairn's scheduler enqueues its runs on time, exactly once across replicas.",
+    arrivesWith: "core",
+  },
+  {
+    id: "evidence",
+    label: "Evidence",
+    path: "/evidence",
+    description:
+      "The immutable record of what was collected: signed, content-addressed blobs with a verify action, and the provenance graph that traces every finding back through evidence, job and run to its source.",
+    emptyTitle: "No evidence yet",
+    emptyBody:
+      "Evidence arrives with the connectors: every run stores what it collected, hashed and signed, never rewritten, and linked to the run that produced it.",
+    arrivesWith: "evidence",
+  },
+  {
+    id: "findings",
+    label: "Findings",
+    path: "/findings",
+    description:
+      "What the evidence means under your policies: findings with rule, severity, asset and status (open, resolved or suppressed), first and last seen, and the evidence behind each one.",
+    emptyTitle: "No findings yet",
+    emptyBody:
+      "Findings arrive with connectors and policies: the evaluate stage applies your policy bindings to collected evidence, and re-runs resolve findings instead of duplicating them.",
+    arrivesWith: "evidence",
+  },
+  {
+    id: "nodes",
+    label: "Nodes",
+    path: "/nodes",
+    description:
+      "The machines that execute work: clusters and their enrolled nodes with identity, membership, health, capabilities, role assignments, workloads, heartbeat and version, plus the join requests waiting for review.",
+    emptyTitle: "No nodes enrolled",
+    emptyBody:
+      "The node fabric arrives after the control-plane core: a node enrolls with a join token, a platform owner approves it with a passkey step-up, and its heartbeats appear here.",
+    arrivesWith: "fabric",
+  },
+  {
+    id: "audit",
+    label: "Audit",
+    path: "/audit",
+    description:
+      "A tamper-evident record of every action: who did what to which resource, when, from where and with what outcome, including denied attempts. Filter it, verify its hash chain and export it as JSON Lines.",
+    emptyTitle: "Nothing recorded yet",
+    emptyBody:
+      "The audit log arrives with tamper-evident audit, right after identity & access: every change, sign-in and denied attempt is written to a per-tenant hash chain you can verify and export.",
+    arrivesWith: "audit",
+  },
+  {
+    id: "settings",
+    label: "Settings",
+    path: "/settings",
+    description:
+      "Your tenant: its members and their roles, API keys with rotate and revoke, your passkeys, tenant details and the sign-in method.",
+    emptyTitle: "Nothing to configure yet",
+    emptyBody:
+      "Settings arrive with identity & access: members, roles, API keys, passkeys and the tenant itself will be managed here.",
+    arrivesWith: "identity",
+  },
+];
+
+export function sectionById(id: SectionId): Section {
+  const found = sections.find((s) => s.id === id);
+  if (!found) throw new Error(`Unknown section: ${id}`);
+  return found;
+}
+
+export const pageTitle = (title: string) => `${title} · Cairn`;
+
+export function capabilityById(id: CapabilityId): Capability {
+  const found = capabilities.find((c) => c.id === id);
+  if (!found) throw new Error(`Unknown capability: ${id}`);
+  return found;
+}
+
+/** The pages a capability fills once it is built. */
+export const sectionsFilledBy = (id: CapabilityId) => sections.filter((s) => s.arrivesWith === id);

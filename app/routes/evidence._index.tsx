@@ -1,0 +1,9 @@
+import type { MetaFunction } from "@remix-run/node";
+import { SectionPlaceholder } from "../components/section-placeholder";
+import { pageTitle } from "../lib/sections";
+
+export const meta: MetaFunction = () => [{ title: pageTitle("Evidence") }];
+
+export default function EvidencePage() {
+  return <SectionPlaceholder id="evidence" />;
+}

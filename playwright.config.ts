@@ -1,0 +1,48 @@
+import { defineConfig } from "@playwright/test";
+import os from "node:os";
+import path from "node:path";
+import fs from "node:fs";
+
+// Journeys run against the real product: `cairn all` with a throwaway embedded PostgreSQL, in Debian's Chromium.
+const port = Number(process.env.E2E_PORT ?? 3310);
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-e2e-"));
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "test-results",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: process.env.CI ? [["list"]] : [["list"]],
+  use: {
+    baseURL: `http://localhost:${port}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    // Started directly (not through npm/npx) so SIGTERM reaches the server and it stops its PostgreSQL.
+    command: `node bin/cairn.js all`,
+    url: `http://localhost:${port}/readyz`,
+    timeout: 90_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: { PORT: String(port), CAIRN_DATA_DIR: dataDir, LOG_LEVEL: "warn", NODE_ENV: "test" },
+    gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+  },
+});

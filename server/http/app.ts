@@ -1,0 +1,174 @@
+// The Express application of `cairn web`/`cairn all`: probes, metrics, tRPC, REST, static assets and the Remix UI.
+import path from "node:path";
+import fs from "node:fs";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from "express";
+import helmet from "helmet";
+import { pinoHttp } from "pino-http";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import type { Runtime } from "../runtime.ts";
+import { requestId } from "./request-id.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { healthRoutes } from "./health.ts";
+import { restRouter, sendError } from "./rest.ts";
+import { appRouter, createCaller } from "../trpc/router.ts";
+import { createContextFactory } from "../trpc/context.ts";
+import { AppError, errorBody } from "../errors.ts";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const serverBuildPath = path.join(root, "build", "index.js");
+
+export class MissingBuildError extends Error {}
+
+/** CAIRN_TRUST_PROXY: "true"/"false", a hop count, or Express's names/addresses ("loopback", "10.0.0.0/8, uniquelocal"). */
+function trustProxySetting(value: string): boolean | number | string {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+async function loadRemixBuild(): Promise<ServerBuild> {
+  if (!fs.existsSync(serverBuildPath)) {
+    throw new MissingBuildError("The UI build is missing (build/index.js): run `npm run build` (npm start does this for you).");
+  }
+  return (await import(pathToFileURL(serverBuildPath).href)) as ServerBuild;
+}
+
+/** Rejects bodies whose declared length is over the limit before anything reads them (chunked bodies are bounded by the parsers). */
+function bodyLimit(limit: number): RequestHandler {
+  return (req, res, next) => {
+    const declared = Number(req.get("content-length") ?? 0);
+    if (declared > limit) {
+      res.locals.routeLabel ??= "body-limit";
+      res.setHeader("Connection", "close");
+      sendError(res, new AppError("PAYLOAD_TOO_LARGE", `Request body is ${declared} bytes; the limit is ${limit} bytes`, { limit_bytes: limit }));
+      req.resume();
+      return;
+    }
+    next();
+  };
+}
+
+export interface WebApp {
+  app: express.Express;
+  metrics: Metrics;
+}
+
+export async function createWebApp(rt: Runtime, opts: { applicationName: string; withUi: boolean }): Promise<WebApp> {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", trustProxySetting(rt.env.CAIRN_TRUST_PROXY));
+  const metrics = createMetrics(rt, opts.applicationName);
+  const contextFor = createContextFactory(rt);
+  const limit = rt.env.CAIRN_BODY_LIMIT_BYTES;
+
+  app.use(requestId);
+  app.use(metrics.httpMiddleware);
+  app.use(
+    pinoHttp({
+      logger: rt.log,
+      genReqId: (_req, res) => (res as unknown as Response).locals.requestId as string,
+      autoLogging: { ignore: (req) => ["/healthz", "/readyz", "/metrics"].includes(req.url ?? "") || (req.url ?? "").startsWith("/build/") },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+      serializers: {
+        req: (req: { id: string; method: string; url: string; headers: Record<string, string> }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          // Credentials are never logged; only their presence is.
+          headers: { "user-agent": req.headers["user-agent"], authorization: req.headers.authorization ? "[REDACTED]" : undefined, cookie: req.headers.cookie ? "[REDACTED]" : undefined },
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use((_req, res, next) => {
+    res.locals.cspNonce = randomBytes(16).toString("base64");
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          "default-src": ["'self'"],
+          "script-src": ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
+          "style-src": ["'self'", "'unsafe-inline'"],
+          "img-src": ["'self'", "data:"],
+          "connect-src": ["'self'"],
+          "upgrade-insecure-requests": null,
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+      strictTransportSecurity: rt.env.publicUrl.startsWith("https://"),
+    }),
+  );
+  app.use(bodyLimit(limit));
+
+  app.use(healthRoutes(rt, metrics));
+
+  app.use(
+    "/api/trpc",
+    (req, res, next) => {
+      res.locals.routeLabel = `/api/trpc/${req.path.replace(/^\//, "").split(",").length > 1 ? "batch" : req.path.replace(/^\//, "")}`;
+      next();
+    },
+    createExpressMiddleware({
+      router: appRouter,
+      maxBodySize: limit,
+      createContext: ({ res }) => contextFor({ requestId: res.locals.requestId as string, log: (res as unknown as { log?: Runtime["log"] }).log, via: "trpc" }),
+    }),
+  );
+
+  app.use(
+    "/v1",
+    restRouter({
+      createContext: (_req: Request, res: Response) => contextFor({ requestId: res.locals.requestId as string, via: "rest" }),
+      bodyLimitBytes: limit,
+      publicUrl: rt.env.publicUrl,
+    }),
+  );
+
+  if (opts.withUi) {
+    const build = await loadRemixBuild();
+    app.use("/build", (_req, res, next) => {
+      res.locals.routeLabel = "/build/*";
+      next();
+    }, express.static(path.join(root, "public", "build"), { immutable: true, maxAge: "1y" }));
+    app.use(express.static(path.join(root, "public"), { maxAge: "1h", index: false }));
+    app.all(
+      "*",
+      (_req, res, next) => {
+        res.locals.routeLabel = "remix";
+        next();
+      },
+      createRequestHandler({
+        build,
+        mode: rt.env.NODE_ENV === "production" ? "production" : "development",
+        getLoadContext: (_req, res) => {
+          const ctx = contextFor({ requestId: res.locals.requestId as string, via: "loader" });
+          return { requestId: ctx.requestId, cspNonce: res.locals.cspNonce as string, caller: createCaller(ctx) };
+        },
+      }),
+    );
+  }
+
+  const errorHandler: ErrorRequestHandler = (err: { type?: string; status?: number; message?: string }, req, res, _next) => {
+    let app: AppError;
+    if (err?.type === "entity.too.large") app = new AppError("PAYLOAD_TOO_LARGE", `Request body is over the limit of ${limit} bytes`, { limit_bytes: limit });
+    else if (err?.type === "entity.parse.failed") app = new AppError("INVALID_INPUT", `body: not valid JSON (${err.message ?? "parse error"})`);
+    else if (err?.type === "encoding.unsupported" || err?.type === "charset.unsupported") app = new AppError("UNSUPPORTED_MEDIA_TYPE", err.message ?? "Unsupported body encoding");
+    else {
+      rt.log.error({ err, url: req.originalUrl }, "unhandled request error");
+      app = new AppError("INTERNAL", "Internal error");
+    }
+    if (res.headersSent) return;
+    res.status(app.status).json(errorBody(app.code, app.message, app.details, res.locals.requestId as string | undefined));
+  };
+  app.use(errorHandler);
+
+  return { app, metrics };
+}

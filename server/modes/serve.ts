@@ -1,0 +1,123 @@
+// Long-running modes (web, worker, all): open the database, migrate, listen, and shut down in order on SIGTERM/SIGINT.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import type { Env } from "../config/env.ts";
+import type { Logger } from "../logger.ts";
+import type { Mode, Runtime } from "../runtime.ts";
+import { openDatabase } from "../database.ts";
+import { runMigrations, migrationStatus } from "../../db/migrate.ts";
+import { StartupError } from "../../db/embedded-postgres.ts";
+import { createWebApp } from "../http/app.ts";
+import { createMetrics } from "../http/metrics.ts";
+import { healthRoutes } from "../http/health.ts";
+import { requestId } from "../http/request-id.ts";
+import { ensureInstallation } from "../domain/system/ensure-installation.service.ts";
+
+function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      if (err.code === "EADDRINUSE") reject(new StartupError(`Port ${port} on ${host} is already in use: stop the other process or choose another port (PORT / CAIRN_WORKER_PORT).`));
+      else if (err.code === "EACCES") reject(new StartupError(`Not allowed to listen on ${host}:${port}: choose a port above 1024.`));
+      else if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND") reject(new StartupError(`HOST ${host} is not an address of this machine: use 127.0.0.1, 0.0.0.0 or a local interface address.`));
+      else reject(err);
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      resolve(server.address() as AddressInfo);
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish, and cuts idle keep-alive sockets. */
+function closeServer(server: http.Server, deadline: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let done = false;
+    server.close(() => {
+      done = true;
+      resolve(true);
+    });
+    server.closeIdleConnections();
+    const timer = setInterval(() => {
+      if (done) return clearInterval(timer);
+      server.closeIdleConnections();
+      if (Date.now() > deadline) {
+        clearInterval(timer);
+        server.closeAllConnections();
+        resolve(false);
+      }
+    }, 50);
+  });
+}
+
+export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: Env, log: Logger): Promise<void> {
+  const applicationName = `cairn-${mode}-${process.pid}`;
+  const opened = await openDatabase(env, log, applicationName);
+  const rt: Runtime = { mode, env, log, db: opened.db, databaseKind: opened.kind, startedAt: new Date(), draining: false };
+
+  let server: http.Server | undefined;
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) {
+      log.warn({ signal }, "second signal during shutdown: stopping now");
+      await opened.embedded?.stop();
+      process.exit(1);
+    }
+    shuttingDown = true;
+    rt.draining = true;
+    const t0 = Date.now();
+    const deadline = t0 + env.CAIRN_SHUTDOWN_TIMEOUT_MS;
+    log.info({ signal }, "shutting down: draining");
+    let clean = true;
+    if (server) clean = await closeServer(server, deadline);
+    // The scheduler and job workers stop here once they exist (they arrive with the control-plane core).
+    await opened.close();
+    log.info({ ms: Date.now() - t0, clean }, "shutdown complete");
+    process.exit(clean ? 0 : 1);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  try {
+    if (env.CAIRN_MIGRATE_ON_START) {
+      const { applied } = await runMigrations(opened.db);
+      if (applied > 0) log.info({ applied }, "migrations applied");
+    } else {
+      const status = await migrationStatus(opened.db);
+      if (!status.current) log.warn({ status }, "migrations are not current: run `cairn migrate`; /readyz reports 503 until then");
+    }
+    if ((await migrationStatus(opened.db)).current) await ensureInstallation(opened.db);
+
+    if (mode === "worker") {
+      const app = express();
+      app.disable("x-powered-by");
+      const metrics = createMetrics(rt, applicationName);
+      app.use(requestId, metrics.httpMiddleware, healthRoutes(rt, metrics));
+      app.use((_req, res) => res.status(404).json({ error: { code: "NOT_FOUND", message: "A worker serves only /healthz, /readyz and /metrics" } }));
+      server = http.createServer(app);
+      const addr = await listen(server, env.CAIRN_WORKER_PORT, env.HOST);
+      log.info({ port: addr.port, host: addr.address }, "worker probes listening");
+    } else {
+      const { app } = await createWebApp(rt, { applicationName, withUi: true });
+      server = http.createServer(app);
+      server.keepAliveTimeout = 5_000;
+      const addr = await listen(server, env.PORT, env.HOST);
+      log.info({ port: addr.port, host: addr.address, url: env.publicUrl, database: opened.kind }, "listening");
+      if (env.NODE_ENV !== "production") {
+        process.stdout.write(`\n  Cairn ${mode} is up: ${env.publicUrl}\n  Database: ${opened.kind === "embedded" ? `embedded PostgreSQL in ${opened.embedded?.pgDir}` : opened.displayUrl}\n\n`);
+      }
+    }
+    if (mode !== "web") {
+      log.info("worker started; no job handlers are registered yet (the job queue arrives with the control-plane core)");
+    }
+  } catch (err) {
+    rt.draining = true;
+    server?.close();
+    await opened.close();
+    throw err;
+  }
+}

@@ -1,0 +1,3 @@
+import type { createCaller } from "./router.ts";
+
+export type Caller = ReturnType<typeof createCaller>;
