@@ -245,6 +245,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const ownerFile = path.join(baseDir, "pg-owner.json");
   const logFile = path.join(baseDir, "postgres.log");
   const ids = runAsIds();
+  if (ids) {
+    // The postgres system user must be able to pass through our (root-owned) data dir to reach pg/.
+    const mode = fs.statSync(baseDir).mode & 0o777;
+    if ((mode & 0o001) === 0) fs.chmodSync(baseDir, mode | 0o011);
+  }
 
   const result = await withLock(path.join(baseDir, "pg.lock"), async () => {
     let initialised = false;
@@ -271,7 +276,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       const init = spawnSync(
         initdb,
         ["-D", pgDir, "-U", creds.user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"],
-        { encoding: "utf8", ...(ids ?? {}), env: { ...(opts.env ?? process.env), LC_ALL: "C", LANG: "C" } },
+        { encoding: "utf8", ...(ids ?? {}), env: { ...(opts.env ?? {}), LC_ALL: "C", LANG: "C" } },
       );
       fs.rmSync(pwFile, { force: true });
       if (init.status !== 0) {
@@ -305,7 +310,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       const child = spawn(
         postgresBin,
         ["-D", pgDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
-        { stdio: ["ignore", out, out], detached: true, ...(ids ?? {}), env: { ...(opts.env ?? process.env), LC_ALL: "C", LANG: "C" } },
+        { stdio: ["ignore", out, out], detached: true, ...(ids ?? {}), env: { ...(opts.env ?? {}), LC_ALL: "C", LANG: "C" } },
       );
       fs.closeSync(out);
       child.unref();

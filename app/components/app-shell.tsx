@@ -28,52 +28,54 @@ export function AppShell({ children }: { children: ReactNode }) {
         Skip to content
       </a>
       <aside className={menuOpen ? "sidebar is-open" : "sidebar"}>
-        <div className="sidebar-header">
-          <Link to="/" className="brand" data-testid="brand" aria-label="Cairn, overview">
-            <CairnMark />
-            <span className="brand-name">Cairn</span>
-          </Link>
-          <button
-            type="button"
-            className="menu-toggle"
-            aria-expanded={menuOpen}
-            aria-controls="primary-nav"
-            aria-label={menuOpen ? "Close navigation" : "Open navigation"}
-            data-testid="menu-toggle"
-            onClick={() => setMenuOpen((open) => !open)}
-          >
-            {menuOpen ? <CloseIcon /> : <MenuIcon />}
-          </button>
-        </div>
-        <nav id="primary-nav" className="nav" aria-label="Primary" data-testid="nav">
-          <ul className="nav-list">
-            {sections.map((section) => (
-              <li key={section.id}>
-                <NavLink to={section.path} end={section.path === "/"} prefetch="intent" className="nav-link" data-testid={`nav-${section.id}`}>
-                  <SectionIcon id={section.id} />
-                  <span>{section.label}</span>
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <div className="sidebar-footer">
-          <a href="/v1/openapi.json" className="sidebar-footer-link">
-            REST API · OpenAPI
-          </a>
+        <div className="sidebar-inner">
+          <div className="sidebar-header">
+            <Link to="/" className="brand" data-testid="brand" aria-label="Cairn, overview">
+              <CairnMark />
+              <span className="brand-name">Cairn</span>
+            </Link>
+            <button
+              type="button"
+              className="menu-toggle"
+              aria-expanded={menuOpen}
+              aria-controls="primary-nav"
+              aria-label={menuOpen ? "Close navigation" : "Open navigation"}
+              data-testid="menu-toggle"
+              onClick={() => setMenuOpen((open) => !open)}
+            >
+              {menuOpen ? <CloseIcon /> : <MenuIcon />}
+            </button>
+          </div>
+          <nav id="primary-nav" className="nav" aria-label="Primary" data-testid="nav">
+            <ul className="nav-list">
+              {sections.map((section) => (
+                <li key={section.id}>
+                  <NavLink to={section.path} end={section.path === "/"} prefetch="intent" className="nav-link" data-testid={`nav-${section.id}`}>
+                    <SectionIcon id={section.id} />
+                    <span>{section.label}</span>
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="sidebar-footer">
+            <a href="/v1/openapi.json" className="sidebar-footer-link">
+              REST API · OpenAPI
+            </a>
+          </div>
         </div>
       </aside>
       <div className="main-column">
         <header className="topbar">
           <div className="topbar-start">
-            <span className="tenant-chip" data-testid="tenant-switcher" title={IDENTITY_PENDING} tabIndex={0}>
+            <span className="tenant-chip" data-testid="tenant-switcher" title={IDENTITY_PENDING}>
               <TenantIcon />
               <span className="tenant-chip-label">Tenant</span>
               <span className="tenant-chip-value">No tenant yet</span>
             </span>
           </div>
           <div className="topbar-end">
-            <span className="user-chip" data-testid="user-menu" title={IDENTITY_PENDING} tabIndex={0}>
+            <span className="user-chip" data-testid="user-menu" title={IDENTITY_PENDING}>
               <span className="user-chip-avatar" aria-hidden="true">
                 <UserIcon />
               </span>

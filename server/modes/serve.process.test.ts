@@ -119,6 +119,11 @@ describe("cairn all", () => {
     expect(ms).toBeLessThan(10_000);
     expect(postgresProcessesFor(dataDir)).toEqual([]);
     expect(proc.output()).not.toMatch(/Error:|stack/i);
+    // The embedded database password never reaches the logs.
+    const creds = JSON.parse(fs.readFileSync(path.join(dataDir, "pg-credentials.json"), "utf8")) as { password: string };
+    expect(creds.password.length).toBeGreaterThan(16);
+    expect(proc.output()).not.toContain(creds.password);
+    expect(fs.statSync(path.join(dataDir, "pg-credentials.json")).mode & 0o077).toBe(0);
   });
 
   it("reuses the data dir on a second start and keeps its data", async () => {

@@ -1,0 +1,71 @@
+// `npm test`: build the UI, typecheck, lint, vitest (unit + real PostgreSQL), Playwright journeys in Chromium.
+// Every step runs even when an earlier one fails; the last line is the total in the form "N passed, N failed".
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const bin = (name) => path.join(root, "node_modules", ".bin", name);
+const reports = path.join(root, "test-reports");
+fs.rmSync(reports, { recursive: true, force: true });
+fs.mkdirSync(reports, { recursive: true });
+
+const steps = [
+  { name: "build", cmd: process.execPath, args: [path.join(root, "scripts", "build-if-needed.js")] },
+  { name: "typecheck", cmd: bin("tsc"), args: ["--noEmit"] },
+  { name: "lint", cmd: bin("eslint"), args: ["--max-warnings=0", "."] },
+  {
+    name: "vitest",
+    cmd: bin("vitest"),
+    args: ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${path.join(reports, "vitest.json")}`],
+    counts: () => {
+      const r = JSON.parse(fs.readFileSync(path.join(reports, "vitest.json"), "utf8"));
+      return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
+    },
+  },
+  {
+    name: "playwright",
+    cmd: bin("playwright"),
+    args: ["test"],
+    env: { PLAYWRIGHT_JSON_OUTPUT_FILE: path.join(reports, "playwright.json") },
+    counts: () => {
+      const r = JSON.parse(fs.readFileSync(path.join(reports, "playwright.json"), "utf8"));
+      return { passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped };
+    },
+  },
+];
+
+const results = [];
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const step of steps) {
+  const t0 = Date.now();
+  process.stdout.write(`\n=== ${step.name} ===\n`);
+  const res = spawnSync(step.cmd, step.args, { cwd: root, stdio: "inherit", env: { ...process.env, ...(step.env ?? {}) } });
+  const ok = res.status === 0;
+  let detail = "";
+  if (step.counts) {
+    try {
+      const c = step.counts();
+      passed += c.passed;
+      failed += c.failed;
+      skipped += c.skipped;
+      detail = ` (${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ""})`;
+      if (!ok && c.failed === 0) failed += 1; // the runner failed outside any test (e.g. a suite that did not load)
+    } catch {
+      failed += 1;
+      detail = " (no report: the runner did not finish)";
+    }
+  } else if (!ok) {
+    failed += 1; // build, typecheck and lint count as one check each
+  } else {
+    passed += 1;
+  }
+  results.push({ name: step.name, ok, seconds: ((Date.now() - t0) / 1000).toFixed(1), detail });
+}
+
+process.stdout.write("\n=== summary ===\n");
+for (const r of results) process.stdout.write(`${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(10)} ${r.seconds.padStart(6)} s${r.detail}\n`);
+process.stdout.write(`total: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -1,0 +1,75 @@
+// DATABASE_URL mode against a second PostgreSQL major version (Debian's 15; the embedded server is 18).
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, runCairn, startCairn, tempDataDir, waitForReady } from "../../test/cairn-process.ts";
+import { startSystemPostgres, type SystemPostgres } from "../../test/system-postgres.ts";
+import fs from "node:fs";
+import path from "node:path";
+
+let pg: SystemPostgres;
+beforeAll(async () => {
+  pg = await startSystemPostgres();
+  const admin = postgres(pg.url("postgres"), { max: 1, onnotice: () => {} });
+  await admin`create database cairn_ext`;
+  await admin`create database cairn_ext_late`;
+  await admin.end();
+});
+afterAll(async () => {
+  await pg?.stop();
+});
+
+describe("with DATABASE_URL (PostgreSQL 15)", () => {
+  it("uses that server, migrates it, serves, and never creates an embedded one", async () => {
+    const dataDir = tempDataDir();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const proc = startCairn(["all"], { PORT: String(port), CAIRN_DATA_DIR: dataDir, DATABASE_URL: pg.url("cairn_ext") });
+    try {
+      await waitForReady(base, proc);
+      const info = (await (await fetch(`${base}/v1/system/info`)).json()) as { database: { kind: string; server_version: string; migrations: { current: boolean } } };
+      expect(info.database.kind).toBe("external");
+      expect(info.database.server_version).toMatch(/^15\./);
+      expect(info.database.migrations.current).toBe(true);
+      expect(fs.existsSync(path.join(dataDir, "pg"))).toBe(false);
+    } finally {
+      const { code } = await proc.stop("SIGTERM");
+      expect(code).toBe(0);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("reports 503 on /readyz until `cairn migrate` runs when migrating on start is off", async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const url = pg.url("cairn_ext_late");
+    const proc = startCairn(["web"], { PORT: String(port), DATABASE_URL: url, CAIRN_MIGRATE_ON_START: "false" });
+    try {
+      const deadline = Date.now() + 30_000;
+      let res: Response | undefined;
+      while (Date.now() < deadline) {
+        try {
+          res = await fetch(`${base}/readyz`);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(res?.status).toBe(503);
+      expect(await res!.json()).toMatchObject({ status: "migrations_pending" });
+      const migrated = await runCairn(["migrate"], { DATABASE_URL: url });
+      expect(migrated.code).toBe(0);
+      await waitForReady(base, proc, 10_000);
+    } finally {
+      expect((await proc.stop("SIGTERM")).code).toBe(0);
+    }
+  });
+
+  it("an unreachable server is one line naming the (redacted) URL", async () => {
+    const closedPort = await freePort();
+    const res = await runCairn(["migrate"], { DATABASE_URL: `postgres://cairn:s3cret@127.0.0.1:${closedPort}/cairn` });
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split("\n")).toHaveLength(1);
+    expect(res.stderr).toContain(`127.0.0.1:${closedPort}`);
+    expect(res.stderr).not.toContain("s3cret");
+  });
+});
