@@ -1,11 +1,7 @@
 import { defineConfig } from "@playwright/test";
-import os from "node:os";
-import path from "node:path";
-import fs from "node:fs";
 
 // Journeys run against the real product: `cairn all` with a throwaway embedded PostgreSQL, in Debian's Chromium.
 const port = Number(process.env.E2E_PORT ?? 3310);
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-e2e-"));
 
 export default defineConfig({
   testDir: "e2e",
@@ -36,14 +32,15 @@ export default defineConfig({
     },
   },
   webServer: {
-    // Started directly (not through npm/npx) so SIGTERM reaches the server and it stops its PostgreSQL.
-    command: `node bin/cairn.js all`,
+    // Started with node directly (not through npm/npx) so SIGTERM reaches the server and it stops its PostgreSQL;
+    // the wrapper gives it a throwaway data dir and removes that afterwards.
+    command: `node scripts/e2e-server.js`,
     url: `http://localhost:${port}/readyz`,
     timeout: 90_000,
     reuseExistingServer: false,
     stdout: "ignore",
     stderr: "pipe",
-    env: { PORT: String(port), CAIRN_DATA_DIR: dataDir, LOG_LEVEL: "warn", NODE_ENV: "test" },
+    env: { PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "test" },
     gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
   },
 });

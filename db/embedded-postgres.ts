@@ -276,7 +276,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       const init = spawnSync(
         initdb,
         ["-D", pgDir, "-U", creds.user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"],
-        { encoding: "utf8", ...(ids ?? {}), env: { ...(opts.env ?? {}), LC_ALL: "C", LANG: "C" } },
+        { encoding: "utf8", ...(ids ?? {}), env: { ...(opts.env ?? {}), LC_ALL: "C", LANG: "C" } as NodeJS.ProcessEnv },
       );
       fs.rmSync(pwFile, { force: true });
       if (init.status !== 0) {
@@ -310,7 +310,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       const child = spawn(
         postgresBin,
         ["-D", pgDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
-        { stdio: ["ignore", out, out], detached: true, ...(ids ?? {}), env: { ...(opts.env ?? {}), LC_ALL: "C", LANG: "C" } },
+        { stdio: ["ignore", out, out], detached: true, ...(ids ?? {}), env: { ...(opts.env ?? {}), LC_ALL: "C", LANG: "C" } as NodeJS.ProcessEnv },
       );
       fs.closeSync(out);
       child.unref();
