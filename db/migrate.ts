@@ -17,7 +17,17 @@ export function expectedMigrations(): Journal["entries"] {
   return journal.entries;
 }
 
-export async function runMigrations(client: DbClient): Promise<{ applied: number }> {
+let inProcess: Promise<unknown> = Promise.resolve();
+
+/** Serialised within the process too: the lock holder needs a second pool connection, so two callers sharing a
+ * two-connection pool would otherwise starve each other. */
+export function runMigrations(client: DbClient): Promise<{ applied: number }> {
+  const run = inProcess.then(() => migrateUnderLock(client));
+  inProcess = run.catch(() => {});
+  return run;
+}
+
+async function migrateUnderLock(client: DbClient): Promise<{ applied: number }> {
   const reserved = await client.sql.reserve();
   try {
     await reserved`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;

@@ -10,7 +10,12 @@ export interface Runtime {
   mode: Mode;
   env: Env;
   log: Logger;
+  /** The app pool: connects as cairn_app, so row-level security applies to every query. */
   db: DbClient;
+  /** A tiny owner pool for readiness (migration state) and start-up provisioning; never for request data. */
+  owner: DbClient;
+  /** The installation secret (derives the app role password, encrypts signing keys). */
+  secret: string;
   databaseKind: DatabaseKind;
   startedAt: Date;
   /** Set when SIGTERM/SIGINT arrives: /readyz turns 503 and no new work is taken. */

@@ -7,11 +7,13 @@ import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../db/embedded-postgres.ts";
 import { createDbClient } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
+import { provisionAppRole } from "../db/app-role.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     pgAdminUrl: string;
     pgTemplate: string;
+    testSecret: string;
   }
 }
 
@@ -19,6 +21,7 @@ let embedded: EmbeddedPostgres | undefined;
 let baseDir: string | undefined;
 
 export const TEMPLATE = "cairn_test_template";
+export const TEST_SECRET = "vitest-installation-secret-0123456789abcdef";
 
 export async function setup(project: TestProject) {
   baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-vitest-"));
@@ -30,9 +33,11 @@ export async function setup(project: TestProject) {
   await admin.end();
   const template = createDbClient(embedded.urlFor(TEMPLATE), { max: 2, applicationName: "cairn-test-template" });
   await runMigrations(template);
+  await provisionAppRole(template, TEST_SECRET);
   await template.close();
   project.provide("pgAdminUrl", embedded.urlFor("postgres"));
   project.provide("pgTemplate", TEMPLATE);
+  project.provide("testSecret", TEST_SECRET);
 }
 
 export async function teardown() {

@@ -1,1 +1,4 @@
 export * from "./system.ts";
+export * from "./tenancy.ts";
+export * from "./auth.ts";
+export * from "./audit.ts";

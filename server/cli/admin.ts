@@ -13,8 +13,8 @@ export async function admin(args: string[], env: Env, log: Logger): Promise<numb
   const { values } = parseArgs({ args: rest, options: { json: { type: "boolean", default: false } }, strict: true, allowPositionals: false });
   const opened = await openDatabase(env, log, `cairn-admin-${process.pid}`, 2);
   try {
-    const [row] = await opened.db.sql<{ v: string }[]>`select current_setting('server_version') as v`;
-    const migrations = await migrationStatus(opened.db);
+    const [row] = await opened.owner.sql<{ v: string }[]>`select current_setting('server_version') as v`;
+    const migrations = await migrationStatus(opened.owner);
     const status = {
       version,
       database: { kind: opened.kind, url: opened.displayUrl, server_version: row?.v ?? null, attached_to_running_server: opened.embedded ? !opened.embedded.owner : null },

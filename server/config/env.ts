@@ -28,6 +28,11 @@ export const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
     .optional(),
+  CAIRN_APP_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .optional(),
+  CAIRN_SECRET: z.string().min(32, "must be at least 32 characters (e.g. openssl rand -base64 48)").optional(),
   CAIRN_DATA_DIR: z.string().min(1, "must not be empty").default(".cairn"),
   CAIRN_EMBEDDED_PG_PORT: port(0),
   CAIRN_PUBLIC_URL: z.url("must be an absolute URL such as https://cairn.example.com").optional(),
@@ -39,6 +44,14 @@ export const envSchema = z.object({
     .enum(["true", "false", "1", "0"], { error: "must be true or false" })
     .default("true")
     .transform((v) => v === "true" || v === "1"),
+  CAIRN_SESSION_TTL_HOURS: positiveInt(24 * 14, 24 * 365),
+  CAIRN_STEP_UP_WINDOW_SECONDS: positiveInt(300, 3600),
+  CAIRN_KEY_ROTATION_GRACE_HOURS: positiveInt(24, 24 * 30),
+  CAIRN_LOGIN_MAX_FAILURES: positiveInt(5, 1000),
+  CAIRN_OIDC_ISSUER: z.url("must be the issuer URL of your OpenID provider").optional(),
+  CAIRN_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  CAIRN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  CAIRN_OIDC_LABEL: z.string().min(1).default("Single sign-on"),
   CAIRN_TRUST_PROXY: z.string().min(1, "must not be empty").default("loopback"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
 });
@@ -69,12 +82,17 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     const problems = result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? "?");
       const raw = trimmed[key];
-      const shown = raw === undefined ? "" : ` (got ${JSON.stringify(key === "DATABASE_URL" ? redactUrl(raw) : raw)})`;
+      const secret = key === "CAIRN_SECRET" || key === "CAIRN_OIDC_CLIENT_SECRET";
+      const shown = raw === undefined || secret ? "" : ` (got ${JSON.stringify(key.endsWith("DATABASE_URL") ? redactUrl(raw) : raw)})`;
       return `${key}: ${issue.message}${shown}`;
     });
     throw new InvalidEnvError(problems);
   }
   const data = result.data;
+  const oidc = [data.CAIRN_OIDC_ISSUER, data.CAIRN_OIDC_CLIENT_ID, data.CAIRN_OIDC_CLIENT_SECRET];
+  if (oidc.some(Boolean) && !oidc.every(Boolean)) {
+    throw new InvalidEnvError(["CAIRN_OIDC_ISSUER, CAIRN_OIDC_CLIENT_ID and CAIRN_OIDC_CLIENT_SECRET: set all three to enable OIDC login, or none"]);
+  }
   return {
     ...data,
     dataDir: path.resolve(data.CAIRN_DATA_DIR),

@@ -15,7 +15,7 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { healthRoutes } from "./health.ts";
 import { restRouter, sendError } from "./rest.ts";
 import { appRouter, createCaller } from "../trpc/router.ts";
-import { createContextFactory } from "../trpc/context.ts";
+import { createContextFactory, type RequestFacts } from "../trpc/context.ts";
 import { AppError, errorBody } from "../errors.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -50,6 +50,36 @@ function bodyLimit(limit: number): RequestHandler {
       return;
     }
     next();
+  };
+}
+
+/** What a context needs from an Express request, whichever door it came through. */
+export function requestFacts(req: Request, res: Response, via: "trpc" | "rest" | "loader"): RequestFacts {
+  return {
+    requestId: res.locals.requestId as string,
+    log: (res as unknown as { log?: Runtime["log"] }).log,
+    via,
+    cookie: req.headers.cookie,
+    authorization: req.headers.authorization,
+    ip: req.ip ?? null,
+    userAgent: req.get("user-agent") ?? null,
+    setCookie: (cookie) => res.append("Set-Cookie", cookie),
+  };
+}
+
+/**
+ * CSRF: a state-changing request that rides on the session cookie must come from our own origin.
+ * Requests with an Authorization header (API keys) carry no ambient credentials and are exempt.
+ */
+function sameOriginMutations(publicUrl: string): RequestHandler {
+  const allowed = new URL(publicUrl).origin;
+  return (req, res, next) => {
+    if (["GET", "HEAD", "OPTIONS"].includes(req.method) || req.headers.authorization || !req.headers.cookie?.includes("cairn_session=")) return next();
+    const origin = req.get("origin") ?? (req.get("referer") ? new URL(req.get("referer")!).origin : undefined);
+    const own = `${req.protocol}://${req.get("host")}`;
+    if (origin && (origin === allowed || origin === own)) return next();
+    res.locals.routeLabel ??= "csrf";
+    sendError(res, new AppError("FORBIDDEN", "Cross-origin request refused: state-changing requests must come from Cairn's own pages", { origin: origin ?? null }));
   };
 }
 
@@ -107,6 +137,7 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
     }),
   );
   app.use(bodyLimit(limit));
+  app.use(sameOriginMutations(rt.env.publicUrl));
 
   app.use(healthRoutes(rt, metrics));
 
@@ -119,14 +150,14 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: limit,
-      createContext: ({ res }) => contextFor({ requestId: res.locals.requestId as string, log: (res as unknown as { log?: Runtime["log"] }).log, via: "trpc" }),
+      createContext: ({ req, res }) => contextFor(requestFacts(req, res, "trpc")),
     }),
   );
 
   app.use(
     "/v1",
     restRouter({
-      createContext: (_req: Request, res: Response) => contextFor({ requestId: res.locals.requestId as string, via: "rest" }),
+      createContext: (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest")),
       bodyLimitBytes: limit,
       publicUrl: rt.env.publicUrl,
     }),
@@ -148,8 +179,8 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
       createRequestHandler({
         build,
         mode: rt.env.NODE_ENV === "production" ? "production" : "development",
-        getLoadContext: (_req, res) => {
-          const ctx = contextFor({ requestId: res.locals.requestId as string, via: "loader" });
+        getLoadContext: async (req, res) => {
+          const ctx = await contextFor(requestFacts(req, res, "loader"));
           return { requestId: ctx.requestId, cspNonce: res.locals.cspNonce as string, caller: createCaller(ctx) };
         },
       }),

@@ -18,7 +18,7 @@ export function healthRoutes(rt: Runtime, metrics: Metrics): Router {
       return;
     }
     try {
-      const status = await migrationStatus(rt.db);
+      const status = await migrationStatus(rt.owner);
       if (!status.current) {
         res.status(503).json({ status: "migrations_pending", checks: { database: "ok", migrations: status } });
         return;

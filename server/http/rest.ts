@@ -93,7 +93,7 @@ export function sendError(res: Response, err: AppError) {
   res.status(err.status).json(errorBody(err.code, err.message, err.details, res.locals.requestId as string | undefined));
 }
 
-export function restRouter(opts: { createContext: (req: Request, res: Response) => TrpcContext; bodyLimitBytes: number; publicUrl: string }): Router {
+export function restRouter(opts: { createContext: (req: Request, res: Response) => Promise<TrpcContext>; bodyLimitBytes: number; publicUrl: string }): Router {
   const r = Router();
   r.use(express.json({ limit: opts.bodyLimitBytes, strict: false }));
 
@@ -105,8 +105,8 @@ export function restRouter(opts: { createContext: (req: Request, res: Response) 
   for (const route of restRoutes()) {
     r[route.method](route.expressPath, async (req, res) => {
       res.locals.routeLabel = `/v1${route.openapiPath}`;
-      const ctx = opts.createContext(req, res);
       try {
+        const ctx = await opts.createContext(req, res);
         let input: Record<string, unknown> | undefined;
         if (route.method === "get" || route.method === "delete") {
           input = { ...queryInput(req), ...req.params };

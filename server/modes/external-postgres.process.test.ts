@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 let pg: SystemPostgres;
+const SECRET = "external-test-secret-0123456789abcdefghijklmnop";
 beforeAll(async () => {
   pg = await startSystemPostgres();
   const admin = postgres(pg.url("postgres"), { max: 1, onnotice: () => {} });
@@ -23,7 +24,7 @@ describe("with DATABASE_URL (PostgreSQL 15)", () => {
     const dataDir = tempDataDir();
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const proc = startCairn(["all"], { PORT: String(port), CAIRN_DATA_DIR: dataDir, DATABASE_URL: pg.url("cairn_ext") });
+    const proc = startCairn(["all"], { PORT: String(port), CAIRN_DATA_DIR: dataDir, DATABASE_URL: pg.url("cairn_ext"), CAIRN_SECRET: SECRET });
     try {
       await waitForReady(base, proc);
       const info = (await (await fetch(`${base}/v1/system/info`)).json()) as { database: { kind: string; server_version: string; migrations: { current: boolean } } };
@@ -42,7 +43,7 @@ describe("with DATABASE_URL (PostgreSQL 15)", () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const url = pg.url("cairn_ext_late");
-    const proc = startCairn(["web"], { PORT: String(port), DATABASE_URL: url, CAIRN_MIGRATE_ON_START: "false" });
+    const proc = startCairn(["web"], { PORT: String(port), DATABASE_URL: url, CAIRN_MIGRATE_ON_START: "false", CAIRN_SECRET: SECRET });
     try {
       const deadline = Date.now() + 30_000;
       let res: Response | undefined;
@@ -56,7 +57,7 @@ describe("with DATABASE_URL (PostgreSQL 15)", () => {
       }
       expect(res?.status).toBe(503);
       expect(await res!.json()).toMatchObject({ status: "migrations_pending" });
-      const migrated = await runCairn(["migrate"], { DATABASE_URL: url });
+      const migrated = await runCairn(["migrate"], { DATABASE_URL: url, CAIRN_SECRET: SECRET });
       expect(migrated.code).toBe(0);
       await waitForReady(base, proc, 10_000);
     } finally {
@@ -64,9 +65,15 @@ describe("with DATABASE_URL (PostgreSQL 15)", () => {
     }
   });
 
+  it("refuses to start without CAIRN_SECRET, saying how to make one", async () => {
+    const res = await runCairn(["migrate"], { DATABASE_URL: pg.url("cairn_ext") });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("CAIRN_SECRET is required");
+  });
+
   it("an unreachable server is one line naming the (redacted) URL", async () => {
     const closedPort = await freePort();
-    const res = await runCairn(["migrate"], { DATABASE_URL: `postgres://cairn:s3cret@127.0.0.1:${closedPort}/cairn` });
+    const res = await runCairn(["migrate"], { DATABASE_URL: `postgres://cairn:s3cret@127.0.0.1:${closedPort}/cairn`, CAIRN_SECRET: SECRET });
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split("\n")).toHaveLength(1);
     expect(res.stderr).toContain(`127.0.0.1:${closedPort}`);

@@ -57,7 +57,7 @@ function closeServer(server: http.Server, deadline: number): Promise<boolean> {
 export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: Env, log: Logger): Promise<void> {
   const applicationName = `cairn-${mode}-${process.pid}`;
   const opened = await openDatabase(env, log, applicationName);
-  const rt: Runtime = { mode, env, log, db: opened.db, databaseKind: opened.kind, startedAt: new Date(), draining: false };
+  const rt: Runtime = { mode, env, log, db: undefined as unknown as Runtime["db"], owner: opened.owner, secret: opened.secret, databaseKind: opened.kind, startedAt: new Date(), draining: false };
 
   let server: http.Server | undefined;
   let shuttingDown = false;
@@ -84,13 +84,14 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
 
   try {
     if (env.CAIRN_MIGRATE_ON_START) {
-      const { applied } = await runMigrations(opened.db);
+      const { applied } = await runMigrations(opened.owner);
       if (applied > 0) log.info({ applied }, "migrations applied");
     } else {
-      const status = await migrationStatus(opened.db);
+      const status = await migrationStatus(opened.owner);
       if (!status.current) log.warn({ status }, "migrations are not current: run `cairn migrate`; /readyz reports 503 until then");
     }
-    if ((await migrationStatus(opened.db)).current) await ensureInstallation(opened.db);
+    if ((await migrationStatus(opened.owner)).current) await ensureInstallation(opened.owner);
+    rt.db = await opened.openApp();
 
     if (mode === "worker") {
       const app = express();

@@ -38,7 +38,7 @@ export async function presentSystemInfo(rt: Runtime): Promise<SystemInfo> {
     database.latency_ms = Math.round((performance.now() - t0) * 100) / 100;
     database.reachable = true;
     database.server_version = row?.v ?? null;
-    database.migrations = await migrationStatus(rt.db);
+    database.migrations = await migrationStatus(rt.owner);
     if (database.migrations.applied > 0) {
       const [inst] = await rt.db.db.select({ id: installation.installationId }).from(installation).limit(1);
       installationId = inst?.id ?? null;

@@ -24,7 +24,7 @@ export const systemInfoOutput = z.object({
 
 export const systemRouter = router({
   info: publicProcedure
-    .meta({ openapi: { method: "GET", path: "/system/info", tags: ["system"], summary: "Version, process mode and database reachability" } })
+    .meta({ permission: "public", openapi: { method: "GET", path: "/system/info", tags: ["system"], summary: "Version, process mode and database reachability" } })
     .input(z.object({}).strict().optional())
     .output(systemInfoOutput)
     .query(({ ctx }) => presentSystemInfo(ctx.rt)),

@@ -1,0 +1,31 @@
+// The one way to touch tenant-bound rows: a transaction with app.tenant_id set, so row-level security admits
+// exactly that tenant's rows (and refuses others even when a query forgets its where clause).
+import { sql, type ExtractTablesWithRelations } from "drizzle-orm";
+import type { PgTransaction } from "drizzle-orm/pg-core";
+import type { PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
+import type { DbClient } from "./client.ts";
+import type * as schema from "./schema/index.ts";
+
+export type Tx = PgTransaction<PostgresJsQueryResultHKT, typeof schema, ExtractTablesWithRelations<typeof schema>>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+export async function withTenant<T>(client: DbClient, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!UUID.test(tenantId)) throw new Error("withTenant needs a tenant uuid");
+  return client.db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true), set_config('app.platform', '', true)`);
+    return fn(tx);
+  });
+}
+
+/** Platform scope: rows that belong to no tenant (platform audit chain, platform API keys). Never tenant rows. */
+export async function withPlatform<T>(client: DbClient, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return client.db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('app.platform', 'on', true), set_config('app.tenant_id', '', true)`);
+    return fn(tx);
+  });
+}
