@@ -79,7 +79,7 @@ CREATE TABLE "passkeys" (
 --> statement-breakpoint
 CREATE TABLE "rate_limits" (
 	"key" text PRIMARY KEY NOT NULL,
-	"points" bigint DEFAULT 0 NOT NULL,
+	"points" integer DEFAULT 0 NOT NULL,
 	"expire" bigint
 );
 --> statement-breakpoint

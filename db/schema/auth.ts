@@ -1,6 +1,6 @@
 // Sessions (Lucia's design: id.secret, only a hash stored), passkeys, WebAuthn/OIDC challenges and API keys.
 import { sql } from "drizzle-orm";
-import { bigint, boolean, customType, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { tenants, users } from "./tenancy.ts";
 
 export const bytea = customType<{ data: Uint8Array; driverData: Buffer }>({
@@ -83,6 +83,6 @@ export const apiKeys = pgTable(
 /** Shared counters for rate-limiter-flexible (its documented Postgres table layout). */
 export const rateLimits = pgTable("rate_limits", {
   key: text("key").primaryKey(),
-  points: bigint("points", { mode: "number" }).notNull().default(0),
+  points: integer("points").notNull().default(0),
   expire: bigint("expire", { mode: "number" }),
 });

@@ -5,7 +5,15 @@ Commands:
   worker              Drains the job table; serves only /healthz, /readyz and /metrics on CAIRN_WORKER_PORT
   all                 web + worker in one process (the local default; npm start runs this)
   migrate             Apply the SQL migrations in drizzle/ and exit
-  admin status        Show database kind, reachability and migration state (--json for machines)
+  admin status [--json]
+                      Show database kind, reachability and migration state
+  admin bootstrap --tenant SLUG [--high-risk] [--json]
+                      Create (if missing) the tenant and its admin (one-time password); always mint a new
+                      tenant-admin API key. Break-glass: audited, no WebAuthn.
+  admin api-key create (--tenant SLUG --role ROLE | --platform) [--high-risk] [--name NAME] [--json]
+                      Mint an API key outside the UI (break-glass, audited)
+  audit verify FILE [--public-key PEM|FILE] [--json]
+                      Check an exported audit log offline: edited, removed or reordered lines fail
 
 Options:
   -h, --help          Show this help

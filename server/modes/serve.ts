@@ -13,6 +13,7 @@ import { createMetrics } from "../http/metrics.ts";
 import { healthRoutes } from "../http/health.ts";
 import { requestId } from "../http/request-id.ts";
 import { ensureInstallation } from "../domain/system/ensure-installation.service.ts";
+import { ensureFirstOwner } from "../domain/tenants/bootstrap.service.ts";
 
 function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
@@ -92,6 +93,7 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
     }
     if ((await migrationStatus(opened.owner)).current) await ensureInstallation(opened.owner);
     rt.db = await opened.openApp();
+    const firstLogin = mode !== "worker" && (await migrationStatus(opened.owner)).current ? await ensureFirstOwner(rt.db) : null;
 
     if (mode === "worker") {
       const app = express();
@@ -110,6 +112,10 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
       log.info({ port: addr.port, host: addr.address, url: env.publicUrl, database: opened.kind }, "listening");
       if (env.NODE_ENV !== "production") {
         process.stdout.write(`\n  Cairn ${mode} is up: ${env.publicUrl}\n  Database: ${opened.kind === "embedded" ? `embedded PostgreSQL in ${opened.embedded?.pgDir}` : opened.displayUrl}\n\n`);
+      }
+      if (firstLogin) {
+        // Printed once, never logged: the only way into a new installation. It must be changed at first sign-in.
+        process.stdout.write(`  First start: sign in at ${env.publicUrl}/login\n    email:    ${firstLogin.email}\n    password: ${firstLogin.password}   (one-time; you will choose a new one)\n\n`);
       }
     }
     if (mode !== "web") {

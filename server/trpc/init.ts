@@ -12,6 +12,7 @@ import { tenantRoles, type TenantRole } from "../../db/schema/tenancy.ts";
 import { actorOf } from "../domain/auth/identity.ts";
 import { isPlatformPermission, isTenantPermission, roleCan, type Permission } from "../domain/auth/permissions.ts";
 import { appendAudit, recordAudit, type AuditInput } from "../domain/audit/audit-writer.service.ts";
+import { chargeApiKeyRequest } from "../domain/tenants/tenant-settings.ts";
 
 export type Meta = OpenApiMeta<{
   /** Every procedure declares what it needs; a test fails any procedure without one. */
@@ -176,6 +177,7 @@ export const tenantProcedure = authedProcedure.use(async ({ ctx, next, meta, pat
   } else {
     tenant = await sessionTenant(ctx as never);
   }
+  if (identity.kind === "api_key") await chargeApiKeyRequest(ctx.rt.db, tenant.id, identity.key.id);
   const permission = meta?.permission;
   if (!permission || !isTenantPermission(permission)) throw new AppError("INTERNAL", `Procedure ${path} declares no tenant permission`);
   if (!roleCan(tenant.role, permission)) {

@@ -1,9 +1,19 @@
 // The application router: every domain router is mounted here, and REST (/v1) is generated from the same tree.
 import { router, createCallerFactory } from "./init.ts";
 import { systemRouter } from "./routers/system.ts";
+import { authRouter } from "./routers/auth.ts";
+import { membersRouter } from "./routers/members.ts";
+import { apiKeysRouter } from "./routers/api-keys.ts";
+import { tenantRouter } from "./routers/tenant.ts";
+import { platformRouter } from "./routers/platform.ts";
 
 export const appRouter = router({
   system: systemRouter,
+  auth: authRouter,
+  members: membersRouter,
+  apiKeys: apiKeysRouter,
+  tenant: tenantRouter,
+  platform: platformRouter,
 });
 
 export type AppRouter = typeof appRouter;
