@@ -1,7 +1,12 @@
 import { defineConfig } from "@playwright/test";
+import os from "node:os";
+import path from "node:path";
 
 // Journeys run against the real product: `cairn all` with a throwaway embedded PostgreSQL, in Debian's Chromium.
 const port = Number(process.env.E2E_PORT ?? 3310);
+// The one-time login of the bootstrapped e2e tenant admin (see scripts/e2e-server.js and e2e/support/login.ts).
+export const credentialsFile = path.join(os.tmpdir(), `cairn-e2e-credentials-${port}.json`);
+process.env.E2E_CREDENTIALS = credentialsFile;
 
 export default defineConfig({
   testDir: "e2e",
@@ -40,7 +45,7 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "ignore",
     stderr: "pipe",
-    env: { PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "test" },
+    env: { PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "test", E2E_CREDENTIALS: credentialsFile, CAIRN_PUBLIC_URL: `http://localhost:${port}` },
     gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
   },
 });

@@ -6,6 +6,7 @@ import { membersRouter } from "./routers/members.ts";
 import { apiKeysRouter } from "./routers/api-keys.ts";
 import { tenantRouter } from "./routers/tenant.ts";
 import { platformRouter } from "./routers/platform.ts";
+import { passkeyRouter } from "./routers/passkeys.ts";
 
 export const appRouter = router({
   system: systemRouter,
@@ -14,6 +15,7 @@ export const appRouter = router({
   apiKeys: apiKeysRouter,
   tenant: tenantRouter,
   platform: platformRouter,
+  passkeys: passkeyRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -40,7 +40,7 @@ export function relyingParty(env: Pick<Env, "publicUrl">): RelyingParty {
 }
 
 /** The WebAuthn user handle: the user's id, so a discoverable credential names its owner without an email. */
-export function userHandleFor(userId: string): Uint8Array {
+export function userHandleFor(userId: string): ReturnType<typeof isoUint8Array.fromUTF8String> {
   return isoUint8Array.fromUTF8String(userId);
 }
 
@@ -220,7 +220,7 @@ export async function verifyAssertion(
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
       requireUserVerification: true,
-      credential: { id: passkey.credentialId, publicKey: passkey.publicKey, counter: passkey.counter, transports: passkey.transports },
+      credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: passkey.counter, transports: passkey.transports },
     });
     if (!result.verified) return { ok: false, error: "not verified" };
     return { ok: true, newCounter: result.authenticationInfo.newCounter, backedUp: result.authenticationInfo.credentialBackedUp };
