@@ -17,6 +17,7 @@ import { restRouter, sendError } from "./rest.ts";
 import { appRouter, createCaller } from "../trpc/router.ts";
 import { createContextFactory, type RequestFacts } from "../trpc/context.ts";
 import { AppError, errorBody } from "../errors.ts";
+import { toAppError } from "../trpc/init.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const serverBuildPath = path.join(root, "build", "index.js");
@@ -150,6 +151,12 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: limit,
+      // Errors that carry headers (Retry-After on 429) send them on tRPC responses too.
+      responseMeta({ errors }) {
+        const headers: Record<string, string> = {};
+        for (const e of errors) Object.assign(headers, toAppError(e).headers ?? {});
+        return Object.keys(headers).length ? { headers } : {};
+      },
       createContext: ({ req, res }) => contextFor(requestFacts(req, res, "trpc")),
     }),
   );
