@@ -14,6 +14,7 @@ import { requestId } from "./request-id.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { healthRoutes } from "./health.ts";
 import { restRouter, sendError } from "./rest.ts";
+import { oidcRoutes } from "./oidc-routes.ts";
 import { appRouter, createCaller } from "../trpc/router.ts";
 import { createContextFactory, type RequestFacts } from "../trpc/context.ts";
 import { AppError, errorBody } from "../errors.ts";
@@ -169,6 +170,8 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
       publicUrl: rt.env.publicUrl,
     }),
   );
+
+  app.use(oidcRoutes(rt));
 
   if (opts.withUi) {
     const build = await loadRemixBuild();

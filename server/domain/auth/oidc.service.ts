@@ -63,10 +63,18 @@ interface ChallengeData {
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
+function hasControlCharacters(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
 /** A same-origin path to land on after login; anything else (absolute, protocol-relative, odd characters) becomes "/". */
 export function safeReturnTo(value: unknown, publicUrl: string): string {
   if (typeof value !== "string" || value.length === 0 || value.length > 2000) return "/";
-  if (!value.startsWith("/") || value.startsWith("//") || value.includes("\\") || /[\u0000-\u001f\u007f]/.test(value)) return "/";
+  if (!value.startsWith("/") || value.startsWith("//") || value.includes("\\") || hasControlCharacters(value)) return "/";
   const origin = new URL(publicUrl).origin;
   const parsed = new URL(value, origin);
   if (parsed.origin !== origin || parsed.pathname.startsWith("/auth/oidc/")) return "/";
@@ -89,12 +97,18 @@ function isIssuerMismatch(err: unknown): boolean {
   return false;
 }
 
+/** A one-line account of an openid-client failure: error codes and messages only, never the response bodies or tokens. */
 function describe(err: unknown): string {
-  if (err instanceof client.AuthorizationResponseError) return `provider_error:${err.error}`;
-  if (err instanceof client.ResponseBodyError) return `token_endpoint:${err.error}`;
-  if (err instanceof client.ClientError) return `${err.code ?? "client_error"}: ${err.message}`;
-  if (err instanceof Error) return err.message;
-  return "unknown error";
+  if (err instanceof client.AuthorizationResponseError) return `provider_error: ${err.error}`;
+  if (err instanceof client.ResponseBodyError) return `token_endpoint: ${err.error}`;
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; depth < 3 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    parts.push(typeof code === "string" && depth === 0 ? `${code}: ${current.message}` : current.message);
+    current = current.cause;
+  }
+  return parts.join(" / ") || "unknown error";
 }
 
 export function createOidcService(rt: OidcRuntime): OidcService {
