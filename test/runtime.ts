@@ -27,6 +27,11 @@ export interface CallAs {
 }
 
 export async function callerAs(rt: Runtime, who: CallAs = {}) {
+  return (await callerWithCookies(rt, who)).caller;
+}
+
+/** The caller plus every Set-Cookie its calls produced (the caller is a proxy, so they travel beside it). */
+export async function callerWithCookies(rt: Runtime, who: CallAs = {}) {
   const cookies: string[] = [];
   const ctx = await createContextFactory(rt)({
     requestId: `test-${Math.random().toString(36).slice(2)}`,
@@ -37,7 +42,7 @@ export async function callerAs(rt: Runtime, who: CallAs = {}) {
     userAgent: "vitest",
     setCookie: (c) => cookies.push(c),
   });
-  return Object.assign(createCaller(ctx), { cookies });
+  return { caller: createCaller(ctx), cookies };
 }
 
 /** The AppError code a failed call carries (tRPC wraps it as the cause). */
