@@ -1,6 +1,7 @@
 // The application router: every domain router is mounted here, and REST (/v1) is generated from the same tree.
 import { router, createCallerFactory } from "./init.ts";
 import { systemRouter } from "./routers/system.ts";
+import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
 import { membersRouter } from "./routers/members.ts";
 import { apiKeysRouter } from "./routers/api-keys.ts";
@@ -10,6 +11,7 @@ import { passkeyRouter } from "./routers/passkeys.ts";
 
 export const appRouter = router({
   system: systemRouter,
+  audit: auditRouter,
   auth: authRouter,
   members: membersRouter,
   apiKeys: apiKeysRouter,

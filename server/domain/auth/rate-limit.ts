@@ -45,3 +45,19 @@ export function rateLimited(message: string, res: RateLimiterRes): AppError {
 export function isRateLimiterRes(value: unknown): value is RateLimiterRes {
   return value instanceof RateLimiterRes;
 }
+
+const anonymousLimiters = new WeakMap<Sql, Map<string, Limiter>>();
+
+/** Per-address budget for unauthenticated endpoints that create state (e.g. WebAuthn challenges). */
+export async function chargeAddress(sql: Sql, bucket: string, address: string | null, perMinute: number): Promise<void> {
+  let byBucket = anonymousLimiters.get(sql);
+  if (!byBucket) anonymousLimiters.set(sql, (byBucket = new Map()));
+  let limiter = byBucket.get(bucket);
+  if (!limiter) byBucket.set(bucket, (limiter = createLimiter(sql, { keyPrefix: bucket, points: perMinute, durationSeconds: 60 })));
+  try {
+    await limiter.consume(address ?? "unknown");
+  } catch (rej) {
+    if (isRateLimiterRes(rej)) throw rateLimited("Too many requests from this address: wait before trying again", rej);
+    throw rej;
+  }
+}

@@ -2,12 +2,14 @@
 // Browser-only ceremonies (a WebAuthn authenticator answers them), so no REST mapping.
 import { z } from "zod";
 import type {
+  AuthenticationExtensionsClientOutputs,
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { publicProcedure, requireStepUp, router, selfProcedure } from "../init.ts";
+import { chargeAddress } from "../../domain/auth/rate-limit.ts";
 import type { TrpcContext } from "../context.ts";
 import { listPasskeys, passkeyRegistrationOptions, registerPasskey, removePasskey, renamePasskey, type PasskeySummary, type SelfCaller } from "../../domain/auth/passkey.service.ts";
 import { completeStepUp, loginWithPasskey, passkeyLoginOptions, stepUpOptions } from "../../domain/auth/passkey-auth.service.ts";
@@ -17,7 +19,8 @@ import { sessionCookie, type SessionRow, type UserRow } from "../../domain/auth/
 const b64url = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9_-]*$/, "must be base64url");
 const credentialId = b64url(1400).min(1);
 const attachment = z.enum(["platform", "cross-platform"]).optional();
-const extensionResults = z.record(z.string(), z.unknown());
+// Extension outputs are not used to verify anything; only their shape is checked.
+const extensionResults = z.custom<AuthenticationExtensionsClientOutputs>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "must be an object");
 
 const registrationResponse = z.object({
   id: credentialId,
@@ -49,8 +52,8 @@ const authenticationResponse = z.object({
   }),
 });
 
-const challengeId = z.string().min(1, "challenge_id: start the ceremony again").max(64);
-const passkeyName = z.string().trim().min(1, "name: must not be empty").max(64, "name: at most 64 characters");
+const challengeId = z.string().min(1, "start the ceremony again").max(64);
+const passkeyName = z.string().trim().min(1, "must not be empty").max(64, "must be at most 64 characters");
 
 const creationOptions = z.custom<PublicKeyCredentialCreationOptionsJSON>((v) => typeof v === "object" && v !== null);
 const requestOptions = z.custom<PublicKeyCredentialRequestOptionsJSON>((v) => typeof v === "object" && v !== null);
@@ -114,13 +117,13 @@ export const passkeyRouter = router({
 
   rename: selfProcedure
     .meta({ permission: "self" })
-    .input(z.object({ id: z.uuid("id: must be a passkey id"), name: passkeyName }).strict())
+    .input(z.object({ id: z.uuid("must be a passkey id"), name: passkeyName }).strict())
     .output(passkeyOutput)
     .mutation(async ({ ctx, input }) => present(await renamePasskey(selfCaller(ctx), input.id, input.name))),
 
   remove: selfProcedure
     .meta({ permission: "self" })
-    .input(z.object({ id: z.uuid("id: must be a passkey id") }).strict())
+    .input(z.object({ id: z.uuid("must be a passkey id") }).strict())
     .output(z.object({ id: z.string(), was_last: z.boolean() }))
     .mutation(async ({ ctx, input, path }) => {
       // Removing the last passkey is high-risk; any other is not.
@@ -133,6 +136,8 @@ export const passkeyRouter = router({
     .input(z.void())
     .output(z.object({ challenge_id: z.string(), options: requestOptions }))
     .mutation(async ({ ctx }) => {
+      // Unauthenticated and it stores a challenge: bounded per client address.
+      await chargeAddress(ctx.rt.db.sql, "passkey_login_options", ctx.ip, 60);
       const { challengeId, options } = await passkeyLoginOptions(ctx.rt);
       return { challenge_id: challengeId, options };
     }),
