@@ -20,6 +20,11 @@ async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${version}\n`);
     return 0;
   }
+  if (command === "audit") {
+    // Offline: needs no configuration and no database.
+    const { auditCommand } = await import("./cli/audit-verify.ts");
+    return auditCommand(rest);
+  }
   if (!(MODES as readonly string[]).includes(command)) throw new UsageError(`Unknown command: ${command}`);
 
   let env: Env;

@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { healthRoutes } from "./health.ts";
 import { restRouter, sendError } from "./rest.ts";
 import { oidcRoutes } from "./oidc-routes.ts";
+import { auditExportRoute } from "./audit-export-route.ts";
 import { appRouter, createCaller } from "../trpc/router.ts";
 import { createContextFactory, type RequestFacts } from "../trpc/context.ts";
 import { AppError, errorBody } from "../errors.ts";
@@ -162,6 +163,17 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
     }),
   );
 
+  // The streamed export is a plain route; it authorizes through the same procedures (audit.beginExport).
+  // A cookie-authenticated export must be a same-site navigation: a cross-site GET cannot start one.
+  app.use("/v1/audit/export", (req, res, next) => {
+    const site = req.get("sec-fetch-site");
+    if (!req.headers.authorization && req.headers.cookie?.includes("cairn_session=") && site && site !== "same-origin" && site !== "none") {
+      sendError(res, new AppError("FORBIDDEN", "Cross-site export refused: start the export from Cairn's Audit page"));
+      return;
+    }
+    next();
+  });
+  app.use("/v1", auditExportRoute({ createContext: (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest")) }));
   app.use(
     "/v1",
     restRouter({

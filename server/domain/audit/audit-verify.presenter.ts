@@ -2,7 +2,7 @@
 // prev_hash that does not point at the previous event, a missing sequence number, or a head that disagrees.
 import type { DbClient } from "../../../db/client.ts";
 import { auditHash, GENESIS_HASH } from "./canonical.ts";
-import { platformChain, readChainBatch, readChainHead, tenantChain, type ChainScope } from "./chain-reader.ts";
+import { platformChain, readChainBatch, readChainHead, tenantChain, type ChainScope, type StoredAuditRecord } from "./chain-reader.ts";
 
 export type BreakReason = "hash_mismatch" | "prev_hash_mismatch" | "missing_seq" | "head_mismatch";
 
@@ -43,26 +43,33 @@ export async function verifyChain(scope: ChainScope, batchSize = VERIFY_BATCH_SI
   let lastSeq = 0;
   let prevHash = GENESIS_HASH;
   let lastEventId: string | null = null;
-  for (;;) {
-    const batch = await scope.run((tx) => readChainBatch(tx, scope.chain, lastSeq, upto, batchSize));
+  const read = (after: number) => scope.run((tx) => readChainBatch(tx, scope.chain, after, upto, batchSize));
+  let pending: Promise<StoredAuditRecord[]> | null = read(0);
+  while (pending) {
+    const batch: StoredAuditRecord[] = await pending;
+    // The next batch is fetched while this one is hashed.
+    pending = batch.length === batchSize ? read(batch[batch.length - 1]!.seq) : null;
+    const stop = (broken: BrokenLink) => {
+      pending?.catch(() => {});
+      return result(broken, checked);
+    };
     for (const row of batch) {
       const expectedSeq = lastSeq + 1;
       if (row.seq !== expectedSeq) {
-        return result({ seq: expectedSeq, event_id: null, reason: "missing_seq", expected: String(expectedSeq), found: String(row.seq) }, checked);
+        return stop({ seq: expectedSeq, event_id: null, reason: "missing_seq", expected: String(expectedSeq), found: String(row.seq) });
       }
       if (row.prev_hash !== prevHash) {
-        return result({ seq: row.seq, event_id: row.event_id, reason: "prev_hash_mismatch", expected: prevHash, found: row.prev_hash }, checked);
+        return stop({ seq: row.seq, event_id: row.event_id, reason: "prev_hash_mismatch", expected: prevHash, found: row.prev_hash });
       }
       const recomputed = auditHash(row);
       if (recomputed !== row.hash) {
-        return result({ seq: row.seq, event_id: row.event_id, reason: "hash_mismatch", expected: recomputed, found: row.hash }, checked);
+        return stop({ seq: row.seq, event_id: row.event_id, reason: "hash_mismatch", expected: recomputed, found: row.hash });
       }
       checked += 1;
       lastSeq = row.seq;
       prevHash = row.hash;
       lastEventId = row.event_id;
     }
-    if (batch.length < batchSize) break;
   }
 
   if (!head) {

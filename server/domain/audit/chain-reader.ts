@@ -32,7 +32,7 @@ export async function readChainHead(tx: Tx, chain: string): Promise<ChainHead | 
   return row ? { seq: Number(row.seq), hash: row.hash } : null;
 }
 
-interface Row {
+type Row = {
   event_id: string;
   tenant_id: string | null;
   chain: string;
@@ -50,19 +50,20 @@ interface Row {
   ip: string | null;
   timestamp: string;
   details: string;
-}
+};
 
 /** The timestamp exactly as the writer hashed it (Date#toISOString: millisecond precision, UTC, "Z"). */
 export const isoTimestamp = sql.raw(`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
-/** Events with afterSeq < seq <= uptoSeq, at most `limit`, in seq order (keyset on the (chain, seq) index). */
+/** Events with afterSeq < seq <= uptoSeq, at most `limit`, in seq order (keyset on the (chain, seq) index). The
+ * order names the table's column: a bare `seq` would sort by the text output column of the same name. */
 export async function readChainBatch(tx: Tx, chain: string, afterSeq: number, uptoSeq: number, limit: number): Promise<StoredAuditRecord[]> {
   const rows = await tx.execute<Row>(sql`
     select event_id, tenant_id, chain, seq::text, prev_hash, hash, actor, actor_type, target_type, target_id, action, outcome,
       request_id, trace_id, ip, ${isoTimestamp} as timestamp, details::text as details
     from audit_events
     where chain = ${chain} and seq > ${afterSeq} and seq <= ${uptoSeq}
-    order by seq
+    order by audit_events.seq
     limit ${limit}`);
   return rows.map((r) => ({ ...r, seq: Number(r.seq), details: JSON.parse(r.details) as Record<string, unknown> }));
 }
