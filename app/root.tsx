@@ -1,12 +1,14 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError, useRouteLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, useLoaderData, useRouteError, useRouteLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState } from "react";
 import { TRPCProvider, makeTrpcClient } from "./lib/trpc";
+import { StepUpProvider } from "./lib/use-step-up";
 import { useNonce } from "./lib/nonce";
 import { AppShell } from "./components/app-shell";
 import { ErrorPage, errorTitle } from "./components/error-page";
 import { pageTitle } from "./lib/sections";
+import { shellIdentity } from "./lib/auth.server";
 import stylesHref from "./styles/app.css";
 
 const FAVICON_SVG =
@@ -22,8 +24,9 @@ export const meta: MetaFunction = ({ error }) => [
   { name: "description", content: "Cairn: self-hosted control plane for security collection and node fabric administration." },
 ];
 
-export function loader({ context }: LoaderFunctionArgs) {
-  return { requestId: context.requestId };
+// Every page but the sign-in page needs someone signed in; the shell shows who, and in which tenant.
+export async function loader({ context, request }: LoaderFunctionArgs) {
+  return { requestId: context.requestId, me: await shellIdentity(context, request) };
 }
 
 // Re-run on every navigation so an error page quotes the id of the request that actually failed.
@@ -52,11 +55,14 @@ export function Layout({ children }: { children: React.ReactNode }) {
 export default function App() {
   const [queryClient] = useState(() => new QueryClient({ defaultOptions: { queries: { staleTime: 5_000 } } }));
   const [trpcClient] = useState(() => makeTrpcClient());
+  const { me } = useLoaderData<typeof loader>();
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        <AppShell>
-          <Outlet />
+        <AppShell me={me}>
+          <StepUpProvider>
+            <Outlet />
+          </StepUpProvider>
         </AppShell>
       </TRPCProvider>
     </QueryClientProvider>
@@ -67,7 +73,7 @@ export function ErrorBoundary() {
   const error = useRouteError();
   const rootData = useRouteLoaderData<typeof loader>("root");
   return (
-    <AppShell>
+    <AppShell me={rootData?.me ?? null}>
       <ErrorPage error={error} requestId={rootData?.requestId ?? null} />
     </AppShell>
   );

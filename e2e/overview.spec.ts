@@ -1,5 +1,6 @@
-// Journey: an operator opens Cairn, sees the shell and live system health, walks to other sections and an unknown address.
+// Journey: an operator signs in, sees the shell and live system health, walks to other sections and an unknown address.
 import { expect, test, type Page } from "@playwright/test";
+import { credentials, loginAsOwner } from "./support/login";
 
 const NAV = ["Overview", "Sources", "Runs", "Jobs", "Schedules", "Evidence", "Findings", "Nodes", "Audit", "Settings"];
 
@@ -16,18 +17,19 @@ function watchForErrors(page: Page): string[] {
 test("overview shows the shell and live system info; sections and 404 render inside it", async ({ page, request }, testInfo) => {
   const errors = watchForErrors(page);
   const info = (await (await request.get("/v1/system/info")).json()) as { version: string };
+  const c = credentials();
 
+  await loginAsOwner(page);
   await page.goto("/");
   await expect(page).toHaveTitle("Overview · Cairn");
 
-  // The shell: product name, every section in the navigation, honest identity placeholders.
+  // The shell: product name, every section in the navigation, the current tenant and who is signed in.
   await expect(page.getByTestId("brand")).toHaveText("Cairn");
   const nav = page.getByTestId("nav");
   for (const label of NAV) await expect(nav.getByRole("link", { name: label, exact: true })).toBeVisible();
   await expect(nav.getByRole("link", { name: "Overview", exact: true })).toHaveAttribute("aria-current", "page");
-  await expect(page.getByTestId("tenant-switcher")).toContainText("No tenant yet");
-  await expect(page.getByTestId("tenant-switcher")).toHaveAttribute("title", /identity & access/);
-  await expect(page.getByTestId("user-menu")).toHaveText("Not signed in");
+  await expect(page.getByTestId("tenant-switcher")).toContainText(c.tenant_slug);
+  await expect(page.getByTestId("user-menu")).toContainText(c.email);
 
   // Live system.info from the real server and its embedded PostgreSQL.
   const system = page.getByTestId("system-info");
@@ -42,7 +44,10 @@ test("overview shows the shell and live system info; sections and 404 render ins
   await expect(system.getByTestId("live-indicator")).toHaveAttribute("data-state", "live");
   // The "updated" time appears only once the browser has hydrated the page.
   await expect(system.getByTestId("live-indicator")).toContainText("updated");
+  // Identity & access and audit are built, so the roadmap no longer lists them.
   await expect(page.getByTestId("whats-next")).toContainText("Control-plane core");
+  await expect(page.getByTestId("whats-next")).not.toContainText("Identity & access");
+  await expect(page.getByTestId("whats-next")).not.toContainText("Tamper-evident audit");
 
   // The browser keeps it fresh through tRPC (every 10 s).
   const refresh = await page.waitForResponse((res) => res.url().includes("/api/trpc/system.info"), { timeout: 15_000 });
@@ -65,9 +70,9 @@ test("overview shows the shell and live system info; sections and 404 render ins
 
   await nav.getByRole("link", { name: "Audit", exact: true }).click();
   await expect(page).toHaveTitle("Audit · Cairn");
-  await expect(page.getByTestId("empty-state")).toContainText("hash chain");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Audit");
 
-  // An unknown address is a real 404, inside the same layout, with the request id to quote.
+  // An unknown address is a real 404 for a signed-in person, inside the same layout, with the request id to quote.
   const missing = await page.goto("/no-such-page");
   expect(missing?.status()).toBe(404);
   await expect(page).toHaveTitle("Not found · Cairn");
@@ -75,6 +80,7 @@ test("overview shows the shell and live system info; sections and 404 render ins
   await expect(page.getByTestId("error-message")).toContainText("/no-such-page");
   await expect(page.getByTestId("request-id")).toHaveText(missing!.headers()["x-request-id"]!);
   await expect(page.getByTestId("nav")).toBeVisible();
+  await expect(page.getByTestId("user-menu")).toContainText(c.email);
   await page.screenshot({ path: testInfo.outputPath("not-found.png"), fullPage: true });
 
   // Back into the app from the error page.
@@ -93,6 +99,7 @@ test("overview shows the shell and live system info; sections and 404 render ins
 test("on a phone-sized screen the sidebar collapses into a menu", async ({ page }, testInfo) => {
   const errors = watchForErrors(page);
   await page.setViewportSize({ width: 390, height: 844 });
+  await loginAsOwner(page);
   await page.goto("/");
   await expect(page.getByTestId("system-info").getByTestId("db-status")).toHaveText("Reachable");
 

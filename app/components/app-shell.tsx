@@ -1,14 +1,23 @@
 // The frame around every page: sidebar navigation (a menu under ~800px), and a top bar for tenant and user.
+// Pages that stand alone (sign-in, a forced password change) get a plain centred layout instead.
 import { useEffect, useState, type ReactNode } from "react";
-import { Link, NavLink, useLocation } from "@remix-run/react";
+import { Link, NavLink, useLocation, useMatches } from "@remix-run/react";
 import { sections } from "../lib/sections";
-import { CairnMark, CloseIcon, MenuIcon, SectionIcon, TenantIcon, UserIcon } from "./icons";
+import type { Me } from "../lib/identity";
+import { CairnMark, CloseIcon, MenuIcon, SectionIcon } from "./icons";
+import { TenantSwitcher } from "./tenant-switcher";
+import { UserMenu } from "./user-menu";
 
-const IDENTITY_PENDING = "Tenants and sign-in arrive with identity & access";
+/** A route's `handle`: `standalone` pages render without navigation and top bar. */
+export interface ShellHandle {
+  standalone?: boolean;
+}
 
-export function AppShell({ children }: { children: ReactNode }) {
+export function AppShell({ me = null, children }: { me?: Me | null; children: ReactNode }) {
   const [menuOpen, setMenuOpen] = useState(false);
   const location = useLocation();
+  const matches = useMatches();
+  const standalone = !me || me.must_change_password || matches.some((m) => (m.handle as ShellHandle | undefined)?.standalone);
 
   // A navigation closes the small-screen menu.
   useEffect(() => setMenuOpen(false), [location.pathname]);
@@ -21,6 +30,16 @@ export function AppShell({ children }: { children: ReactNode }) {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [menuOpen]);
+
+  if (standalone || !me) {
+    return (
+      <div className="standalone-layout">
+        <main id="main" className="standalone-main" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
+    );
+  }
 
   return (
     <div className="app-shell">
@@ -68,19 +87,10 @@ export function AppShell({ children }: { children: ReactNode }) {
       <div className="main-column">
         <header className="topbar">
           <div className="topbar-start">
-            <span className="tenant-chip" data-testid="tenant-switcher" title={IDENTITY_PENDING}>
-              <TenantIcon />
-              <span className="tenant-chip-label">Tenant</span>
-              <span className="tenant-chip-value">No tenant yet</span>
-            </span>
+            <TenantSwitcher me={me} />
           </div>
           <div className="topbar-end">
-            <span className="user-chip" data-testid="user-menu" title={IDENTITY_PENDING}>
-              <span className="user-chip-avatar" aria-hidden="true">
-                <UserIcon />
-              </span>
-              <span>Not signed in</span>
-            </span>
+            <UserMenu me={me} />
           </div>
         </header>
         <main id="main" className="content" tabIndex={-1}>

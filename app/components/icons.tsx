@@ -144,3 +144,86 @@ export function UserIcon() {
     </Icon>
   );
 }
+
+export function ChevronDownIcon() {
+  return (
+    <Icon size={14}>
+      <path d="M6.5 9.5l5.5 5.5 5.5-5.5" />
+    </Icon>
+  );
+}
+
+export function CheckIcon({ size = 16 }: { size?: number }) {
+  return (
+    <Icon size={size}>
+      <path d="M5 12.5l4.5 4.5L19 7.5" />
+    </Icon>
+  );
+}
+
+export function CopyIcon() {
+  return (
+    <Icon size={15}>
+      <rect x="8.5" y="8.5" width="11" height="11" rx="2" />
+      <path d="M15.5 8.5V6a1.5 1.5 0 0 0-1.5-1.5H6A1.5 1.5 0 0 0 4.5 6v8A1.5 1.5 0 0 0 6 15.5h2.5" />
+    </Icon>
+  );
+}
+
+export function KeyIcon({ size = 18 }: { size?: number }) {
+  return (
+    <Icon size={size}>
+      <circle cx="8" cy="15.5" r="4" />
+      <path d="M10.8 12.7L19.5 4M16 7.5l2.5 2.5M13.5 10l2 2" />
+    </Icon>
+  );
+}
+
+export function PeopleIcon({ size = 18 }: { size?: number }) {
+  return (
+    <Icon size={size}>
+      <circle cx="9" cy="8.5" r="3.3" />
+      <path d="M3 19.5c.5-3.3 2.9-5.3 6-5.3s5.5 2 6 5.3" />
+      <path d="M15.5 5.6a3.2 3.2 0 0 1 0 6M17.5 14.6c1.9.7 3.2 2.4 3.5 4.9" />
+    </Icon>
+  );
+}
+
+export function FingerprintIcon({ size = 18 }: { size?: number }) {
+  return (
+    <Icon size={size}>
+      <path d="M6.2 17.5A9.6 9.6 0 0 1 5 12.8a7 7 0 0 1 12.6-4.2" />
+      <path d="M19 11.5c.1.5.1 1 .1 1.6 0 2.2-.4 4.3-1.2 6.2" />
+      <path d="M8.7 19.8a12 12 0 0 0 .8-4.4v-2.6a2.5 2.5 0 0 1 5 0v2.3c0 1.8-.3 3.5-.9 5.1" />
+      <path d="M12 12.8v2.6c0 2-.5 3.9-1.4 5.6" />
+    </Icon>
+  );
+}
+
+export function DevicesIcon({ size = 18 }: { size?: number }) {
+  return (
+    <Icon size={size}>
+      <rect x="3.5" y="5" width="13" height="9.5" rx="1.5" />
+      <path d="M7 18.5h6M10 14.5v4" />
+      <rect x="16.5" y="9.5" width="4.5" height="9" rx="1" />
+    </Icon>
+  );
+}
+
+export function LockIcon({ size = 18 }: { size?: number }) {
+  return (
+    <Icon size={size}>
+      <rect x="5" y="10.5" width="14" height="10" rx="2" />
+      <path d="M8.5 10.5V7.5a3.5 3.5 0 0 1 7 0v3" />
+    </Icon>
+  );
+}
+
+export function SignOutIcon() {
+  return (
+    <Icon size={16}>
+      <path d="M14 4.5H6.5a1.5 1.5 0 0 0-1.5 1.5v12a1.5 1.5 0 0 0 1.5 1.5H14" />
+      <path d="M10.5 12h10M17 8.5l3.5 3.5-3.5 3.5" />
+    </Icon>
+  );
+}

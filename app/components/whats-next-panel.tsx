@@ -2,10 +2,6 @@
 import { Link } from "@remix-run/react";
 import { capabilities, sectionsFilledBy } from "../lib/sections";
 
-const EXTRA_SURFACES: Record<string, string[]> = {
-  identity: ["tenant switcher", "sign-in"],
-};
-
 export function WhatsNextPanel() {
   return (
     <section className="panel" id="whats-next" data-testid="whats-next" aria-labelledby="whats-next-title">
@@ -20,7 +16,6 @@ export function WhatsNextPanel() {
       <ol className="roadmap-list">
         {capabilities.map((capability) => {
           const pages = sectionsFilledBy(capability.id);
-          const extras = EXTRA_SURFACES[capability.id] ?? [];
           return (
             <li className="roadmap-item" key={capability.id} data-testid={`capability-${capability.id}`}>
               <div className="roadmap-item-head">
@@ -28,19 +23,13 @@ export function WhatsNextPanel() {
                 <span className="tag">Not built yet</span>
               </div>
               <p className="roadmap-item-summary">{capability.summary}</p>
-              {pages.length > 0 || extras.length > 0 ? (
+              {pages.length > 0 ? (
                 <p className="roadmap-item-pages">
                   <span className="muted">Fills </span>
                   {pages.map((page, i) => (
                     <span key={page.id}>
                       {i > 0 ? ", " : null}
                       <Link to={page.path}>{page.label}</Link>
-                    </span>
-                  ))}
-                  {extras.map((extra, i) => (
-                    <span key={extra}>
-                      {pages.length > 0 || i > 0 ? ", " : null}
-                      {extra}
                     </span>
                   ))}
                 </p>

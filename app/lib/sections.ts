@@ -15,7 +15,7 @@ export interface Section {
   arrivesWith: CapabilityId | null;
 }
 
-export type CapabilityId = "identity" | "core" | "evidence" | "credentials" | "audit" | "fabric";
+export type CapabilityId = "core" | "evidence" | "credentials" | "fabric";
 
 export interface Capability {
   id: CapabilityId;
@@ -25,12 +25,6 @@ export interface Capability {
 
 /** Capability areas not built yet, in the order they are planned. */
 export const capabilities: Capability[] = [
-  {
-    id: "identity",
-    title: "Identity & access",
-    summary:
-      "Tenants, members and roles; password and passkey sign-in; API keys with rotation and revocation; a fresh WebAuthn step-up before high-risk actions.",
-  },
   {
     id: "core",
     title: "Control-plane core",
@@ -48,12 +42,6 @@ export const capabilities: Capability[] = [
     title: "Credentials",
     summary:
       "Credential references that only the broker resolves, at run time and for one job; values are never stored, logged or shown.",
-  },
-  {
-    id: "audit",
-    title: "Tamper-evident audit",
-    summary:
-      "Every action and every denied attempt in a per-tenant hash chain the database refuses to rewrite, with verify and export.",
   },
   {
     id: "fabric",
@@ -158,8 +146,8 @@ export const sections: Section[] = [
       "A tamper-evident record of every action: who did what to which resource, when, from where and with what outcome, including denied attempts. Filter it, verify its hash chain and export it as JSON Lines.",
     emptyTitle: "Nothing recorded yet",
     emptyBody:
-      "The audit log arrives with tamper-evident audit, right after identity & access: every change, sign-in and denied attempt is written to a per-tenant hash chain you can verify and export.",
-    arrivesWith: "audit",
+      "Every change, sign-in and denied attempt in this tenant is written to a per-tenant hash chain you can verify and export; nothing matches here yet.",
+    arrivesWith: null,
   },
   {
     id: "settings",
@@ -167,10 +155,9 @@ export const sections: Section[] = [
     path: "/settings",
     description:
       "Your tenant: its members and their roles, API keys with rotate and revoke, your passkeys, tenant details and the sign-in method.",
-    emptyTitle: "Nothing to configure yet",
-    emptyBody:
-      "Settings arrive with identity & access: members, roles, API keys, passkeys and the tenant itself will be managed here.",
-    arrivesWith: "identity",
+    emptyTitle: "",
+    emptyBody: "",
+    arrivesWith: null,
   },
 ];
 
