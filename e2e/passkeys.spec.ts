@@ -106,3 +106,24 @@ test("add a passkey, sign in with it, and confirm removing the last one with a s
   const refused = /status of 412/;
   expect(errors.filter((e) => !refused.test(e))).toEqual([]);
 });
+
+test("the audit page shows those passkey events and the step-up, and the chain verifies", async ({ page }, testInfo) => {
+  const errors = watchForErrors(page);
+  await loginAsOwner(page);
+  await page.goto("/audit?action=passkey.*");
+  const actions = page.getByTestId("audit-row").locator("td:nth-child(4)");
+  await expect(actions.first()).toBeVisible();
+  const seen = await actions.allTextContents();
+  expect(seen).toEqual(expect.arrayContaining(["passkey.register", "passkey.remove"]));
+  await page.goto("/audit?action=auth.*");
+  const auth = await page.getByTestId("audit-row").locator("td:nth-child(4)").allTextContents();
+  expect(auth).toEqual(expect.arrayContaining(["auth.login", "auth.logout", "auth.step_up"]));
+  // The refused first removal (no fresh step-up) is in the trail as a denied attempt.
+  await page.goto("/audit?outcome=denied");
+  await expect(page.getByTestId("audit-row").first()).toContainText("passkeys.remove");
+
+  await page.getByTestId("audit-verify").click();
+  await expect(page.getByTestId("verify-result")).toContainText("The chain is intact");
+  await page.screenshot({ path: testInfo.outputPath("audit.png"), fullPage: true });
+  expect(errors).toEqual([]);
+});
