@@ -2,3 +2,4 @@ export * from "./system.ts";
 export * from "./tenancy.ts";
 export * from "./auth.ts";
 export * from "./audit.ts";
+export * from "./control.ts";

@@ -66,6 +66,7 @@ export function requestFacts(req: Request, res: Response, via: "trpc" | "rest" |
     authorization: req.headers.authorization,
     ip: req.ip ?? null,
     userAgent: req.get("user-agent") ?? null,
+    idempotencyKey: req.get("idempotency-key")?.slice(0, 200) ?? null,
     setCookie: (cookie) => res.append("Set-Cookie", cookie),
   };
 }

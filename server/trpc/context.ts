@@ -15,6 +15,8 @@ export interface TrpcContext {
   credentialFailure?: ApiKeyFailure | "session_invalid";
   ip: string | null;
   userAgent: string | null;
+  /** The request's Idempotency-Key header, for mutations that start work. */
+  idempotencyKey: string | null;
   setCookie(cookie: string): void;
 }
 
@@ -26,6 +28,7 @@ export interface RequestFacts {
   authorization?: string;
   ip?: string | null;
   userAgent?: string | null;
+  idempotencyKey?: string | null;
   setCookie?: (cookie: string) => void;
 }
 
@@ -45,6 +48,7 @@ export function createContextFactory(rt: Runtime) {
       credentialFailure: resolved.failure,
       ip: facts.ip ?? null,
       userAgent: facts.userAgent ?? null,
+      idempotencyKey: facts.idempotencyKey ?? null,
       setCookie,
     };
   };

@@ -1,0 +1,36 @@
+// The connector contract: a connector receives its scope (JSON) and resolved credentials (env for its process only),
+// and returns results, a normalized graph and raw artifacts within its time budget.
+import type { SourceKind } from "../../db/schema/control.ts";
+
+export interface ConnectorInput {
+  scope: Record<string, unknown>;
+  /** Resolved by the credential broker for this job only; never logged or stored. */
+  credentials: Record<string, string>;
+  signal: AbortSignal;
+  log(level: "info" | "warn" | "error", message: string): void;
+}
+
+export interface RawArtifact {
+  kind: string;
+  contentType: string;
+  body: Buffer;
+}
+
+export interface ConnectorOutput {
+  /** Items collected (shown in the collect stage cell). */
+  items: number;
+  /** Category results, e.g. {servers: 4, packages: 3}. */
+  summary: Record<string, unknown>;
+  /** A normalized graph (assets, relations, findings) — consumed by the normalize/evaluate stages. */
+  graph: { assets: unknown[]; relations: unknown[]; findings: unknown[] };
+  artifacts: RawArtifact[];
+  /** Problems that did not stop collection (where: a file path or JSON pointer). */
+  warnings: { message: string; where?: string }[];
+}
+
+export interface Connector {
+  kind: SourceKind;
+  /** Validates a scope for this kind; returns a message naming the field, or null. */
+  validateScope(scope: unknown): string | null;
+  collect(input: ConnectorInput): Promise<ConnectorOutput>;
+}

@@ -1,0 +1,88 @@
+// Enqueueing: inside the caller's tenant transaction (the same transaction as the domain write), idempotent per
+// (tenant, idempotency key), waking idle workers with NOTIFY when the transaction commits.
+import { sql } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import type { Tx } from "../../db/tenant.ts";
+import { jobs } from "../../db/schema/index.ts";
+
+export const JOBS_CHANNEL = "cairn_jobs";
+export const CANCEL_CHANNEL = "cairn_job_cancel";
+export const EVENTS_CHANNEL = "cairn_job_events";
+
+export type JobRow = typeof jobs.$inferSelect;
+
+export interface EnqueueInput {
+  tenantId: string;
+  jobType: string;
+  requestedBy: string;
+  sourceId?: string | null;
+  runId?: string | null;
+  payload?: Record<string, unknown>;
+  scope?: Record<string, unknown>;
+  policyBindings?: unknown[];
+  credentialRefId?: string | null;
+  traceId?: string;
+  idempotencyKey?: string | null;
+  priority?: number;
+  maxAttempts?: number;
+  timeBudgetSeconds?: number;
+  runAfter?: Date;
+}
+
+/** Returns the job and whether it was created now (false: the idempotency key matched an earlier submission). */
+export async function enqueueJob(tx: Tx, input: EnqueueInput): Promise<{ job: JobRow; created: boolean }> {
+  const values = {
+    tenantId: input.tenantId,
+    jobType: input.jobType,
+    requestedBy: input.requestedBy,
+    sourceId: input.sourceId ?? null,
+    runId: input.runId ?? null,
+    payload: input.payload ?? {},
+    scope: input.scope ?? {},
+    policyBindings: input.policyBindings ?? [],
+    credentialRefId: input.credentialRefId ?? null,
+    traceId: input.traceId ?? randomUUID().replace(/-/g, ""),
+    idempotencyKey: input.idempotencyKey ?? null,
+    priority: input.priority ?? 0,
+    maxAttempts: input.maxAttempts ?? 4,
+    timeBudgetSeconds: input.timeBudgetSeconds ?? 900,
+    runAfter: input.runAfter ?? new Date(),
+  };
+  if (values.idempotencyKey) {
+    const inserted = await tx.insert(jobs).values(values).onConflictDoNothing({ target: [jobs.tenantId, jobs.idempotencyKey] }).returning();
+    if (inserted[0]) {
+      await notifyJobs(tx);
+      return { job: inserted[0], created: true };
+    }
+    const [existing] = await tx.select().from(jobs).where(sql`${jobs.tenantId} = ${input.tenantId} and ${jobs.idempotencyKey} = ${values.idempotencyKey}`);
+    return { job: existing!, created: false };
+  }
+  const [job] = await tx.insert(jobs).values(values).returning();
+  await notifyJobs(tx);
+  return { job: job!, created: true };
+}
+
+/** Many jobs in one statement (same transaction, one NOTIFY). */
+export async function enqueueJobs(tx: Tx, inputs: EnqueueInput[]): Promise<number> {
+  if (!inputs.length) return 0;
+  const rows = inputs.map((input) => ({
+    tenantId: input.tenantId,
+    jobType: input.jobType,
+    requestedBy: input.requestedBy,
+    sourceId: input.sourceId ?? null,
+    runId: input.runId ?? null,
+    payload: input.payload ?? {},
+    traceId: input.traceId ?? randomUUID().replace(/-/g, ""),
+    priority: input.priority ?? 0,
+    maxAttempts: input.maxAttempts ?? 4,
+    timeBudgetSeconds: input.timeBudgetSeconds ?? 900,
+  }));
+  await tx.insert(jobs).values(rows);
+  await notifyJobs(tx);
+  return rows.length;
+}
+
+async function notifyJobs(tx: Tx) {
+  // Identical notifications within one transaction collapse into one, delivered at commit.
+  await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
+}
