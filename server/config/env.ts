@@ -34,9 +34,11 @@ export const envSchema = z.object({
     .optional(),
   CAIRN_SECRET: z.string().min(32, "must be at least 32 characters (e.g. openssl rand -base64 48)").optional(),
   CAIRN_DATA_DIR: z.string().min(1, "must not be empty").default(".cairn"),
+  CAIRN_CREDENTIALS_DIR: z.string().min(1, "must not be empty").optional(),
   CAIRN_EMBEDDED_PG_PORT: port(0),
   CAIRN_PUBLIC_URL: z.url("must be an absolute URL such as https://cairn.example.com").optional(),
   CAIRN_WORKER_PORT: port(3001),
+  CAIRN_WORKER_CONCURRENCY: positiveInt(4, 256),
   CAIRN_DB_POOL_MAX: positiveInt(10, 200),
   CAIRN_BODY_LIMIT_BYTES: positiveInt(1_048_576, 1_073_741_824),
   CAIRN_SHUTDOWN_TIMEOUT_MS: positiveInt(8_000, 120_000),
@@ -61,6 +63,8 @@ export type Env = z.infer<typeof envSchema> & {
   dataDir: string;
   /** Origin users reach the UI at; defaults to http://localhost:PORT. */
   publicUrl: string;
+  /** Absolute root of mounted credential directories (`file` provider): CAIRN_CREDENTIALS_DIR or <dataDir>/credentials. */
+  credentialsDir: string;
 };
 
 export class InvalidEnvError extends Error {
@@ -93,9 +97,11 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   if (oidc.some(Boolean) && !oidc.every(Boolean)) {
     throw new InvalidEnvError(["CAIRN_OIDC_ISSUER, CAIRN_OIDC_CLIENT_ID and CAIRN_OIDC_CLIENT_SECRET: set all three to enable OIDC login, or none"]);
   }
+  const dataDir = path.resolve(data.CAIRN_DATA_DIR);
   return {
     ...data,
-    dataDir: path.resolve(data.CAIRN_DATA_DIR),
+    dataDir,
+    credentialsDir: path.resolve(data.CAIRN_CREDENTIALS_DIR ?? path.join(dataDir, "credentials")),
     publicUrl: (data.CAIRN_PUBLIC_URL ?? `http://localhost:${data.PORT}`).replace(/\/$/, ""),
   };
 }

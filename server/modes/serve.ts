@@ -14,6 +14,9 @@ import { healthRoutes } from "../http/health.ts";
 import { requestId } from "../http/request-id.ts";
 import { ensureInstallation } from "../domain/system/ensure-installation.service.ts";
 import { ensureFirstOwner } from "../domain/tenants/bootstrap.service.ts";
+import { startWorker, type Worker } from "../worker/worker.ts";
+import { builtInHandlers } from "../worker/handlers.ts";
+import "../connectors/index.ts";
 
 function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
@@ -61,6 +64,9 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
   const rt: Runtime = { mode, env, log, db: undefined as unknown as Runtime["db"], owner: opened.owner, secret: opened.secret, databaseKind: opened.kind, startedAt: new Date(), draining: false };
 
   let server: http.Server | undefined;
+  let worker: Worker | undefined;
+  let workerStarter: NodeJS.Timeout | undefined;
+  const stoppables: { name: string; stop(): Promise<void> }[] = [];
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) {
@@ -74,8 +80,15 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
     const deadline = t0 + env.CAIRN_SHUTDOWN_TIMEOUT_MS;
     log.info({ signal }, "shutting down: draining");
     let clean = true;
-    if (server) clean = await closeServer(server, deadline);
-    // The scheduler and job workers stop here once they exist (they arrive with the control-plane core).
+    clearInterval(workerStarter);
+    // Order: stop ticking (scheduler) → stop accepting and claiming → let in-flight requests and jobs finish (jobs
+    // still running at the deadline are released back to the queue) → close the pool → stop PostgreSQL.
+    for (const s of stoppables) await s.stop().catch((err) => log.error({ err, component: s.name }, "stop failed"));
+    const [serverClean] = await Promise.all([
+      server ? closeServer(server, deadline) : Promise.resolve(true),
+      worker ? worker.stop(Math.max(0, deadline - Date.now() - 500)).catch((err) => log.error({ err }, "worker stop failed")) : Promise.resolve(),
+    ]);
+    clean = serverClean;
     await opened.close();
     log.info({ ms: Date.now() - t0, clean }, "shutdown complete");
     process.exit(clean ? 0 : 1);
@@ -119,7 +132,17 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
       }
     }
     if (mode !== "web") {
-      log.info("worker started; no job handlers are registered yet (the job queue arrives with the control-plane core)");
+      const begin = async () => {
+        if (shuttingDown || worker) return;
+        if (!(await migrationStatus(opened.owner).catch(() => null))?.current) return; // waits for `cairn migrate`
+        clearInterval(workerStarter);
+        worker = await startWorker(rt, { concurrency: env.CAIRN_WORKER_CONCURRENCY, handlers: builtInHandlers() });
+      };
+      await begin();
+      if (!worker) {
+        log.warn("worker waits for migrations to be current before claiming jobs");
+        workerStarter = setInterval(() => void begin().catch((err) => log.error({ err }, "worker start failed")), 5_000);
+      }
     }
   } catch (err) {
     rt.draining = true;

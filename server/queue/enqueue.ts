@@ -77,7 +77,8 @@ export async function enqueueJobs(tx: Tx, inputs: EnqueueInput[]): Promise<numbe
     maxAttempts: input.maxAttempts ?? 4,
     timeBudgetSeconds: input.timeBudgetSeconds ?? 900,
   }));
-  await tx.insert(jobs).values(rows);
+  // Bounded statements (PostgreSQL allows 65,535 parameters per statement).
+  for (let i = 0; i < rows.length; i += 1_000) await tx.insert(jobs).values(rows.slice(i, i + 1_000));
   await notifyJobs(tx);
   return rows.length;
 }

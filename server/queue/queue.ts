@@ -1,0 +1,68 @@
+// The queue's operations across tenants (claim, renew, complete, fail, release, reap), as calls to the SQL functions
+// in drizzle/0004_queue.sql — all cross-tenant queue SQL lives there.
+import type { Sql } from "postgres";
+import type { JobRow } from "./enqueue.ts";
+
+type RawJob = Record<string, unknown>;
+
+const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export function toJobRow(raw: RawJob): JobRow {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) out[camel(k)] = v;
+  return out as unknown as JobRow;
+}
+
+export interface ReapedJob {
+  id: string;
+  tenant_id: string;
+  run_id: string | null;
+  status: "queued" | "timed_out";
+  attempts: number;
+  max_attempts: number;
+  lease_owner: string | null;
+}
+
+export class QueueClient {
+  constructor(
+    private readonly sql: Sql,
+    readonly workerId: string,
+  ) {}
+
+  async claim(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<JobRow[]> {
+    const rows = await this.sql<RawJob[]>`select * from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[])`;
+    return rows.map(toJobRow);
+  }
+
+  async renew(ids: string[], leaseSeconds: number): Promise<{ id: string; cancel_requested: boolean }[]> {
+    if (!ids.length) return [];
+    return this.sql`select * from cairn_queue_renew(${this.workerId}, ${ids}::uuid[], ${leaseSeconds})`;
+  }
+
+  async complete(ids: string[]): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows = await this.sql<{ cairn_queue_complete: string }[]>`select cairn_queue_complete from cairn_queue_complete(${this.workerId}, ${ids}::uuid[])`;
+    return rows.map((r) => r.cairn_queue_complete);
+  }
+
+  async fail(id: string, error: string, retrySeconds: number | null, finalStatus: "failed" | "cancelled" | "timed_out") {
+    const rows = await this.sql<{ id: string; tenant_id: string; run_id: string | null; status: string; attempts: number }[]>`
+      select * from cairn_queue_fail(${this.workerId}, ${id}, ${error}, ${retrySeconds}, ${finalStatus})`;
+    return rows[0] ?? null;
+  }
+
+  async release(ids: string[]): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows = await this.sql<{ cairn_queue_release: string }[]>`select cairn_queue_release from cairn_queue_release(${this.workerId}, ${ids}::uuid[])`;
+    return rows.map((r) => r.cairn_queue_release);
+  }
+
+  async reap(limit: number): Promise<ReapedJob[]> {
+    return this.sql<ReapedJob[]>`select * from cairn_queue_reap(${limit})`;
+  }
+
+  async jobContext(id: string): Promise<{ tenant_exists: boolean; source_status: string | null; source_deleted: boolean | null; credential_ref_exists: boolean } | null> {
+    const rows = await this.sql<{ tenant_exists: boolean; source_status: string | null; source_deleted: boolean | null; credential_ref_exists: boolean }[]>`select * from cairn_queue_job_context(${id})`;
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,225 @@
+// The queue and worker against real PostgreSQL: exactly-once effects, idempotency, fair share, priorities,
+// transient retries, cancellation, time budgets, the reaper, graceful shutdown, and node registration.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { createTestDatabase, type TestDatabase } from "../../test/test-db.ts";
+import { testRuntime } from "../../test/runtime.ts";
+import type { Runtime } from "../runtime.ts";
+import { withTenant } from "../../db/tenant.ts";
+import { enqueueJob, enqueueJobs } from "../queue/enqueue.ts";
+import { QueueClient } from "../queue/queue.ts";
+import { startWorker } from "./worker.ts";
+import { TransientError, type HandlerDefinition } from "./handler.ts";
+import { createTenant } from "../domain/tenants/tenants.service.ts";
+
+let t: TestDatabase;
+let rt: Runtime;
+let tenantA: string;
+let tenantB: string;
+const system = { actor: "system:test", actorType: "system" as const, requestId: null, ip: null };
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  rt = testRuntime(t);
+  tenantA = (await createTenant(t.client, { slug: "queue-a", name: "A" }, system)).id;
+  tenantB = (await createTenant(t.client, { slug: "queue-b", name: "B" }, system)).id;
+  await t.owner.sql`create table test_effects (job_id uuid not null, tenant_id uuid not null, at timestamptz default now())`;
+  await t.owner.sql`grant select, insert on test_effects to cairn_app`;
+});
+afterAll(async () => {
+  await t.drop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting; last value ${JSON.stringify(v)}`);
+    await sleep(50);
+  }
+}
+
+const statusCounts = async (jobType: string) =>
+  Object.fromEntries(
+    (await t.owner.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from jobs where job_type = ${jobType} group by status`).map((r) => [r.status, r.n]),
+  ) as Record<string, number>;
+
+const effectHandler = (jobType: string): HandlerDefinition => ({
+  jobType,
+  handler: async (ctx) => ({
+    commit: async (tx) => {
+      await tx.execute(sql`insert into test_effects (job_id, tenant_id) values (${ctx.job.id}, ${ctx.job.tenantId})`);
+    },
+  }),
+});
+
+describe("queue", () => {
+  it("runs every job once, with its side effect committed exactly once, and registers the worker as a node", async () => {
+    await withTenant(t.client, tenantA, (tx) => enqueueJobs(tx, Array.from({ length: 200 }, () => ({ tenantId: tenantA, jobType: "test.effect", requestedBy: "test" }))));
+    const worker = await startWorker(rt, { concurrency: 8, handlers: [effectHandler("test.effect")] });
+    await waitFor(() => statusCounts("test.effect"), (c) => c.succeeded === 200);
+    const [effects] = await t.owner.sql<{ n: number; distinct_jobs: number }[]>`select count(*)::int as n, count(distinct job_id)::int as distinct_jobs from test_effects`;
+    expect(effects).toEqual({ n: 200, distinct_jobs: 200 });
+    const [node] = await t.owner.sql<{ kind: string; status: string }[]>`select kind, status from nodes where name = ${worker.id}`;
+    expect(node).toEqual({ kind: "worker", status: "healthy" });
+    await worker.stop();
+    const [stopped] = await t.owner.sql<{ status: string; stopped_at: Date | null }[]>`select status, stopped_at from nodes where name = ${worker.id}`;
+    expect(stopped!.status).toBe("stopped");
+    expect(stopped!.stopped_at).not.toBeNull();
+  });
+
+  it("1,000 concurrent submissions with one idempotency key make one job", async () => {
+    const submit = () => withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.idem", requestedBy: "test", idempotencyKey: "same-key" }));
+    const results = await Promise.all(Array.from({ length: 1000 }, () => submit().catch((err: Error) => err)));
+    const ids = new Set(results.filter((r): r is Awaited<ReturnType<typeof submit>> => !(r instanceof Error)).map((r) => r.job.id));
+    expect(results.filter((r) => r instanceof Error)).toEqual([]);
+    expect(ids.size).toBe(1);
+    expect((await t.owner.sql`select 1 from jobs where idempotency_key = 'same-key'`).length).toBe(1);
+  });
+
+  it("shares claims fairly: one tenant's flood does not starve another tenant's single job; priority orders within a tenant", async () => {
+    await withTenant(t.client, tenantA, (tx) => enqueueJobs(tx, Array.from({ length: 20_000 }, () => ({ tenantId: tenantA, jobType: "test.fair", requestedBy: "test" }))));
+    await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.fair", requestedBy: "test", priority: 50, payload: { urgent: true } }));
+    await withTenant(t.client, tenantB, (tx) => enqueueJob(tx, { tenantId: tenantB, jobType: "test.fair", requestedBy: "test" }));
+    const queue = new QueueClient(t.client.sql, "fairness-probe");
+    const first = await queue.claim(4, 30, ["test.fair"]);
+    expect(first.map((j) => j.tenantId)).toContain(tenantB);
+    expect(first.find((j) => j.tenantId === tenantA)?.payload).toEqual({ urgent: true });
+    await t.owner.sql`delete from jobs where job_type = 'test.fair'`;
+  });
+
+  it("retries only transient failures, after 1 s then 2 s, and fails permanent ones at once", async () => {
+    const seen = new Map<string, number[]>();
+    const handler: HandlerDefinition = {
+      jobType: "test.flaky",
+      handler: async (ctx) => {
+        const times = seen.get(ctx.job.id) ?? [];
+        times.push(Date.now());
+        seen.set(ctx.job.id, times);
+        if ((ctx.job.payload as { kind: string }).kind === "permanent") throw new Error("bad scope: nothing to retry");
+        if (times.length < 3) throw new TransientError("connection reset by the remote");
+      },
+    };
+    const ids = await withTenant(t.client, tenantA, async (tx) => [
+      (await enqueueJob(tx, { tenantId: tenantA, jobType: "test.flaky", requestedBy: "test", payload: { kind: "transient" } })).job.id,
+      (await enqueueJob(tx, { tenantId: tenantA, jobType: "test.flaky", requestedBy: "test", payload: { kind: "permanent" } })).job.id,
+    ]);
+    const worker = await startWorker(rt, { concurrency: 2, handlers: [handler], pollMs: 100 });
+    const rows = await waitFor(
+      () => t.owner.sql<{ id: string; status: string; attempts: number; last_error: string | null }[]>`select id, status, attempts, last_error from jobs where job_type = 'test.flaky'`,
+      (r) => r.every((x) => x.status === "succeeded" || x.status === "failed"),
+    );
+    await worker.stop();
+    const transient = rows.find((r) => r.id === ids[0])!;
+    const permanent = rows.find((r) => r.id === ids[1])!;
+    expect(transient).toMatchObject({ status: "succeeded", attempts: 3 });
+    expect(permanent).toMatchObject({ status: "failed", attempts: 1, last_error: "bad scope: nothing to retry" });
+    const times = seen.get(ids[0]!)!;
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(900);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(1900);
+  });
+
+  it("cancellation reaches a running handler through its AbortSignal", async () => {
+    let started = false;
+    let abortedAfterMs = -1;
+    const handler: HandlerDefinition = {
+      jobType: "test.long",
+      handler: (ctx) =>
+        new Promise((_, reject) => {
+          started = true;
+          const t0 = Date.now();
+          ctx.signal.addEventListener("abort", () => {
+            abortedAfterMs = Date.now() - t0;
+            reject(ctx.signal.reason);
+          });
+        }),
+    };
+    const { job } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.long", requestedBy: "test" }));
+    const worker = await startWorker(rt, { concurrency: 1, handlers: [handler] });
+    await waitFor(async () => started, (s) => s);
+    const t0 = Date.now();
+    await withTenant(t.client, tenantA, async (tx) => {
+      await tx.execute(sql`update jobs set cancel_requested = true where id = ${job.id}`);
+      await tx.execute(sql`select pg_notify('cairn_job_cancel', ${job.id})`);
+    });
+    const [row] = await waitFor(() => t.owner.sql<{ status: string }[]>`select status from jobs where id = ${job.id}`, (r) => r[0]?.status === "cancelled");
+    expect(row!.status).toBe("cancelled");
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(abortedAfterMs).toBeGreaterThan(0);
+    await worker.stop();
+  });
+
+  it("a job over its time budget is stopped and marked timed_out, not retried", async () => {
+    const handler: HandlerDefinition = { jobType: "test.slow", handler: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))) };
+    const { job } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.slow", requestedBy: "test", timeBudgetSeconds: 1 }));
+    const worker = await startWorker(rt, { concurrency: 1, handlers: [handler] });
+    const [row] = await waitFor(() => t.owner.sql<{ status: string; attempts: number; last_error: string }[]>`select status, attempts, last_error from jobs where id = ${job.id}`, (r) => r[0]?.status === "timed_out");
+    expect(row).toMatchObject({ attempts: 1, last_error: "time budget of 1 s exceeded" });
+    await worker.stop();
+  });
+
+  it("the reaper requeues a dead worker's job and, after max attempts, times it out with the reason visible", async () => {
+    const { job } = await withTenant(t.client, tenantB, (tx) => enqueueJob(tx, { tenantId: tenantB, jobType: "test.orphan", requestedBy: "test", maxAttempts: 2 }));
+    const ghost = new QueueClient(t.client.sql, "ghost-worker");
+    expect((await ghost.claim(1, 1, ["test.orphan"])).map((j) => j.id)).toEqual([job.id]);
+    await sleep(1_200);
+    const reaper = new QueueClient(t.client.sql, "reaper");
+    expect((await reaper.reap(10)).map((r) => [r.id, r.status])).toEqual([[job.id, "queued"]]);
+    expect((await ghost.claim(1, 1, ["test.orphan"])).length).toBe(1);
+    await sleep(1_200);
+    const second = await reaper.reap(10);
+    expect(second[0]).toMatchObject({ id: job.id, status: "timed_out", attempts: 2 });
+    const [row] = await t.owner.sql<{ last_error: string }[]>`select last_error from jobs where id = ${job.id}`;
+    expect(row!.last_error).toContain("lease expired: worker ghost-worker stopped renewing it (attempt 2 of 2)");
+  });
+
+  it("on shutdown a worker finishes what it can within the grace period and releases the rest without spending an attempt", async () => {
+    const handler: HandlerDefinition = {
+      jobType: "test.shutdown",
+      handler: async (ctx) => {
+        const ms = (ctx.job.payload as { ms: number }).ms;
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, ms);
+          ctx.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(ctx.signal.reason);
+          });
+        });
+      },
+    };
+    await withTenant(t.client, tenantA, (tx) =>
+      enqueueJobs(tx, [
+        { tenantId: tenantA, jobType: "test.shutdown", requestedBy: "test", payload: { ms: 200 } },
+        { tenantId: tenantA, jobType: "test.shutdown", requestedBy: "test", payload: { ms: 60_000 } },
+      ]),
+    );
+    const worker = await startWorker(rt, { concurrency: 2, handlers: [handler] });
+    await waitFor(async () => worker.running().length, (n) => n === 2);
+    await worker.stop(1_000);
+    const rows = await t.owner.sql<{ status: string; attempts: number; ms: number }[]>`select status, attempts, (payload->>'ms')::int as ms from jobs where job_type = 'test.shutdown' order by ms`;
+    expect(rows).toEqual([
+      { status: "succeeded", attempts: 1, ms: 200 },
+      { status: "queued", attempts: 0, ms: 60_000 },
+    ]);
+  });
+
+  it("writes job logs with registered secret values redacted", async () => {
+    const handler: HandlerDefinition = {
+      jobType: "test.log",
+      handler: async (ctx) => {
+        ctx.redact("sk-live-1234567890");
+        ctx.log("info", "calling the API with token sk-live-1234567890 now");
+      },
+    };
+    const { job } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.log", requestedBy: "test" }));
+    const worker = await startWorker(rt, { concurrency: 1, handlers: [handler] });
+    await waitFor(() => statusCounts("test.log"), (c) => c.succeeded === 1);
+    await worker.stop();
+    const lines = await t.owner.sql<{ message: string }[]>`select message from job_logs where job_id = ${job.id} order by id`;
+    expect(lines.map((l) => l.message)).toContain("calling the API with token [REDACTED] now");
+    expect(JSON.stringify(lines)).not.toContain("sk-live-1234567890");
+  });
+});
