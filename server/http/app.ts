@@ -16,6 +16,7 @@ import { healthRoutes } from "./health.ts";
 import { restRouter, sendError } from "./rest.ts";
 import { oidcRoutes } from "./oidc-routes.ts";
 import { auditExportRoute } from "./audit-export-route.ts";
+import { jobStreamRoute } from "./job-stream-route.ts";
 import { appRouter, createCaller } from "../trpc/router.ts";
 import { createContextFactory, type RequestFacts } from "../trpc/context.ts";
 import { AppError, errorBody } from "../errors.ts";
@@ -174,6 +175,7 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
     }
     next();
   });
+  app.use("/v1", jobStreamRoute(rt, (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest"))));
   app.use("/v1", auditExportRoute({ createContext: (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest")) }));
   app.use(
     "/v1",

@@ -8,6 +8,11 @@ import { apiKeysRouter } from "./routers/api-keys.ts";
 import { tenantRouter } from "./routers/tenant.ts";
 import { platformRouter } from "./routers/platform.ts";
 import { passkeyRouter } from "./routers/passkeys.ts";
+import { sourcesRouter } from "./routers/sources.ts";
+import { credentialsRouter } from "./routers/credentials.ts";
+import { jobsRouter } from "./routers/jobs.ts";
+import { runsRouter } from "./routers/runs.ts";
+import { schedulesRouter } from "./routers/schedules.ts";
 
 export const appRouter = router({
   system: systemRouter,
@@ -18,6 +23,11 @@ export const appRouter = router({
   tenant: tenantRouter,
   platform: platformRouter,
   passkeys: passkeyRouter,
+  sources: sourcesRouter,
+  credentials: credentialsRouter,
+  jobs: jobsRouter,
+  runs: runsRouter,
+  schedules: schedulesRouter,
 });
 
 export type AppRouter = typeof appRouter;
