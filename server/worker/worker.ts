@@ -24,6 +24,8 @@ export interface WorkerOptions {
   name?: string;
   /** Completions without side effects are batched: flush after this many ms. */
   completeBatchMs?: number;
+  /** How often this worker looks for expired leases (default 5 s). */
+  reapIntervalMs?: number;
 }
 
 type StopReason = "cancelled" | "timed_out" | "lease_lost" | "shutdown";
@@ -236,7 +238,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     // Every second: cheap for a handful of ids, and it doubles as the fallback path for cancellation (a NOTIFY
     // missed during a reconnect is still honoured within a second).
   }, Math.min(1_000, (leaseSeconds * 1000) / 3));
-  const reapTimer = setInterval(() => void reapOnce(), 5_000);
+  const reapTimer = setInterval(() => void reapOnce(), opts.reapIntervalMs ?? 5_000);
   const heartbeatTimer = setInterval(() => void heartbeat().catch(() => {}), 5_000);
 
   const loop = (async () => {
