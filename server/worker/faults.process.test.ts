@@ -1,11 +1,10 @@
 // Nothing is lost and nothing runs twice: SIGKILL workers mid-job, and restart PostgreSQL while workers drain.
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/test-db.ts";
-import { freePort, repoRoot, tempDataDir } from "../../test/cairn-process.ts";
+import { freePort, tempDataDir } from "../../test/cairn-process.ts";
+import { killLoop } from "../../test/fault-harness.ts";
 import { testRuntime } from "../../test/runtime.ts";
 import { withTenant } from "../../db/tenant.ts";
 import { enqueueJobs } from "../queue/enqueue.ts";
@@ -23,53 +22,14 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-function startFaultWorker(url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "test", "fault-worker.ts")], { cwd: repoRoot, env: { PATH: process.env.PATH, FAULT_DB_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
-  let err = "";
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.once("data", () => resolve(child));
-    child.once("exit", (code) => reject(new Error(`fault worker exited (${code}): ${err}`)));
-  });
-}
-
 describe("worker faults", () => {
   it("SIGKILL a worker in the middle of jobs 20 times: every job completes exactly once, none stays running", async () => {
     const t = await createTestDatabase();
     cleanups.push(() => t.drop());
-    const tenant = (await createTenant(t.client, { slug: "faults", name: "F" }, system)).id;
-    await t.owner.sql`create table test_effects (job_id uuid not null)`;
-    await t.owner.sql`grant insert, select on test_effects to cairn_app`;
-    const total = 300;
-    await withTenant(t.client, tenant, (tx) => enqueueJobs(tx, Array.from({ length: total }, () => ({ tenantId: tenant, jobType: "test.fault", requestedBy: "test", maxAttempts: 25 }))));
-    const effects = async () => (await t.owner.sql<{ n: number }[]>`select count(*)::int as n from test_effects`)[0]!.n;
-
-    for (let kill = 0; kill < 20; kill++) {
-      const child = await startFaultWorker(t.url);
-      const before = await effects();
-      const deadline = Date.now() + 3_000;
-      while ((await effects()) < before + 3 && Date.now() < deadline) await sleep(10);
-      child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
-    }
-    const midway = await t.owner.sql<{ running: number }[]>`select count(*)::int as running from jobs where status = 'running'`;
-    // Leases of the killed workers are still out there; a fresh worker's reaper returns them.
-    const finisher = await startFaultWorker(t.url);
-    cleanups.push(() => finisher.kill("SIGTERM"));
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const [s] = await t.owner.sql<{ done: number }[]>`select count(*)::int as done from jobs where status = 'succeeded'`;
-      if (s!.done === total) break;
-      await sleep(200);
-    }
-    const [summary] = await t.owner.sql<{ succeeded: number; running: number; retried: number }[]>`
-      select count(*) filter (where status = 'succeeded')::int as succeeded, count(*) filter (where status = 'running')::int as running,
-             count(*) filter (where attempts > 1)::int as retried from jobs`;
-    const [fx] = await t.owner.sql<{ n: number; distinct_jobs: number }[]>`select count(*)::int as n, count(distinct job_id)::int as distinct_jobs from test_effects`;
-    expect(summary).toMatchObject({ succeeded: total, running: 0 });
-    expect(fx).toEqual({ n: total, distinct_jobs: total });
-    // The kills really hit jobs in flight.
-    expect(midway[0]!.running + summary!.retried).toBeGreaterThan(0);
+    const r = await killLoop({ app: t.client, owner: t.owner, appUrl: t.url, kills: 20, total: 300 });
+    expect(r).toMatchObject({ succeeded: 300, running: 0, effects: 300, distinctEffects: 300 });
+    // The kills really hit jobs in flight: some jobs needed more than one attempt.
+    expect(r.retried).toBeGreaterThan(0);
   });
 
   it("restarting PostgreSQL while workers drain: they reconnect and finish, exactly once", async () => {
