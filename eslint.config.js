@@ -27,6 +27,12 @@ export default tseslint.config(
     rules: { "no-restricted-properties": "off" },
   },
   {
+    // The credential broker resolves `env` credential refs from the process environment at run time, for one job:
+    // those variables are per-tenant secrets, not configuration, so they must not pass through the env module.
+    files: ["server/domain/credentials/credential-broker.ts"],
+    rules: { "no-restricted-properties": "off" },
+  },
+  {
     files: ["app/**/*.{ts,tsx}"],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { "react-hooks": reactHooks },

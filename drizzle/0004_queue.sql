@@ -52,6 +52,20 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO cairn_app
 --> statement-breakpoint
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO cairn_app;
 --> statement-breakpoint
+-- The blanket grant above must not undo the append-only rules: audit events and evidence are never rewritten.
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM cairn_app;
+--> statement-breakpoint
+REVOKE UPDATE, DELETE ON installation FROM cairn_app;
+--> statement-breakpoint
+REVOKE UPDATE, DELETE, TRUNCATE ON evidence FROM cairn_app;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION cairn_evidence_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'evidence is immutable: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER evidence_immutable BEFORE UPDATE OR DELETE ON evidence FOR EACH ROW EXECUTE FUNCTION cairn_evidence_immutable();
+--> statement-breakpoint
 -- The queue. All of its cross-tenant SQL lives here, as SECURITY DEFINER functions: workers serve every tenant,
 -- so claiming, lease renewal, batch completion and reaping cannot run under one tenant's row-level security.
 -- Everything a handler does with a job's data runs in that job's tenant transaction (db/tenant.ts).

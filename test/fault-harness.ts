@@ -11,7 +11,7 @@ export const repoRootDir = path.resolve(import.meta.dirname, "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function startFaultWorker(url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRootDir, "test", "fault-worker.ts")], { cwd: repoRootDir, env: { PATH: process.env.PATH, FAULT_DB_URL: url } as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRootDir, "test", "fault-worker.ts")], { cwd: repoRootDir, env: { PATH: process.env.PATH, FAULT_DB_URL: url } as unknown as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {

@@ -24,6 +24,8 @@ export interface CallAs {
   apiKey?: string;
   sessionToken?: string;
   ip?: string;
+  /** Sent as the Idempotency-Key header would be. */
+  idempotencyKey?: string;
 }
 
 export async function callerAs(rt: Runtime, who: CallAs = {}) {
@@ -40,6 +42,7 @@ export async function callerWithCookies(rt: Runtime, who: CallAs = {}) {
     cookie: who.sessionToken ? `cairn_session=${who.sessionToken}` : undefined,
     ip: who.ip ?? "127.0.0.1",
     userAgent: "vitest",
+    idempotencyKey: who.idempotencyKey ?? null,
     setCookie: (c) => cookies.push(c),
   });
   return { caller: createCaller(ctx), cookies };

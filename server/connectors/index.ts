@@ -1,2 +1,6 @@
-// Importing this module registers every built-in connector (server/connectors/registry.ts).
-export {};
+// Importing this module registers every built-in connector (server/connectors/registry.ts). Import it once at
+// start-up, before sources are listed or runs are created, so supported kinds are known everywhere.
+import { registerConnector } from "./registry.ts";
+import { mcpConfigConnector } from "./mcp-config/mcp-config.connector.ts";
+
+registerConnector(mcpConfigConnector);

@@ -16,6 +16,7 @@ import { ensureInstallation } from "../domain/system/ensure-installation.service
 import { ensureFirstOwner } from "../domain/tenants/bootstrap.service.ts";
 import { startWorker, type Worker } from "../worker/worker.ts";
 import { builtInHandlers } from "../worker/handlers.ts";
+import { startScheduler } from "../scheduler/scheduler.ts";
 import "../connectors/index.ts";
 
 function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
@@ -123,6 +124,8 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
       server.keepAliveTimeout = 5_000;
       const addr = await listen(server, env.PORT, env.HOST);
       log.info({ port: addr.port, host: addr.address, url: env.publicUrl, database: opened.kind }, "listening");
+      const scheduler = startScheduler(rt);
+      stoppables.push({ name: "scheduler", stop: () => scheduler.stop() });
       if (env.NODE_ENV !== "production") {
         process.stdout.write(`\n  Cairn ${mode} is up: ${env.publicUrl}\n  Database: ${opened.kind === "embedded" ? `embedded PostgreSQL in ${opened.embedded?.pgDir}` : opened.displayUrl}\n\n`);
       }
@@ -146,6 +149,7 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
     }
   } catch (err) {
     rt.draining = true;
+    for (const s of stoppables) await s.stop().catch(() => {});
     server?.close();
     await opened.close();
     throw err;

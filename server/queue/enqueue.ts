@@ -1,5 +1,6 @@
 // Enqueueing: inside the caller's tenant transaction (the same transaction as the domain write), idempotent per
-// (tenant, idempotency key), waking idle workers with NOTIFY when the transaction commits.
+// (tenant, idempotency key). Idle workers are woken by a NOTIFY at commit, sent by the jobs table's insert trigger
+// only while some worker is idle (drizzle/0006_queue_tuning.sql): busy workers claim again after every job anyway.
 import { sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import type { Tx } from "../../db/tenant.ts";
@@ -50,19 +51,15 @@ export async function enqueueJob(tx: Tx, input: EnqueueInput): Promise<{ job: Jo
   };
   if (values.idempotencyKey) {
     const inserted = await tx.insert(jobs).values(values).onConflictDoNothing({ target: [jobs.tenantId, jobs.idempotencyKey] }).returning();
-    if (inserted[0]) {
-      await notifyJobs(tx);
-      return { job: inserted[0], created: true };
-    }
+    if (inserted[0]) return { job: inserted[0], created: true };
     const [existing] = await tx.select().from(jobs).where(sql`${jobs.tenantId} = ${input.tenantId} and ${jobs.idempotencyKey} = ${values.idempotencyKey}`);
     return { job: existing!, created: false };
   }
   const [job] = await tx.insert(jobs).values(values).returning();
-  await notifyJobs(tx);
   return { job: job!, created: true };
 }
 
-/** Many jobs in one statement (same transaction, one NOTIFY). */
+/** Many jobs in a few statements (same transaction, at most one NOTIFY). */
 export async function enqueueJobs(tx: Tx, inputs: EnqueueInput[]): Promise<number> {
   if (!inputs.length) return 0;
   const rows = inputs.map((input) => ({
@@ -79,11 +76,5 @@ export async function enqueueJobs(tx: Tx, inputs: EnqueueInput[]): Promise<numbe
   }));
   // Bounded statements (PostgreSQL allows 65,535 parameters per statement).
   for (let i = 0; i < rows.length; i += 1_000) await tx.insert(jobs).values(rows.slice(i, i + 1_000));
-  await notifyJobs(tx);
   return rows.length;
-}
-
-async function notifyJobs(tx: Tx) {
-  // Identical notifications within one transaction collapse into one, delivered at commit.
-  await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
 }

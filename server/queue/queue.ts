@@ -1,9 +1,23 @@
 // The queue's operations across tenants (claim, renew, complete, fail, release, reap), as calls to the SQL functions
-// in drizzle/0004_queue.sql — all cross-tenant queue SQL lives there.
+// in drizzle/0004_queue.sql and drizzle/0006_queue_tuning.sql — all cross-tenant queue SQL lives there.
 import type { Sql } from "postgres";
 import type { JobRow } from "./enqueue.ts";
 
 type RawJob = Record<string, unknown>;
+
+/** Advisory lock keys of the wake-up protocol (drizzle/0006_queue_tuning.sql): enqueues hold GATE, idle workers IDLE. */
+export const WAKE_GATE_KEY = 7_204_118_320;
+export const WAKE_IDLE_KEY = 7_204_118_321;
+
+/** What the worker re-checks at claim time before running a job. */
+export interface JobFacts {
+  tenant_exists: boolean;
+  source_status: string | null;
+  source_deleted: boolean | null;
+  credential_ref_exists: boolean;
+}
+
+const FACT_COLUMNS = ["fact_tenant_exists", "fact_source_status", "fact_source_deleted", "fact_credential_ref_exists"] as const;
 
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -32,6 +46,25 @@ export class QueueClient {
   async claim(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<JobRow[]> {
     const rows = await this.sql<RawJob[]>`select * from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[])`;
     return rows.map(toJobRow);
+  }
+
+  /** Claim, and in the same statement read the facts each claimed job's authorization re-check needs. */
+  async claimWithFacts(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<{ job: JobRow; facts: JobFacts }[]> {
+    const rows = await this.sql<RawJob[]>`
+      select c.*, f.tenant_exists as fact_tenant_exists, f.source_status as fact_source_status, f.source_deleted as fact_source_deleted,
+             f.credential_ref_exists as fact_credential_ref_exists
+      from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[]) c
+      left join lateral cairn_queue_job_facts(c.tenant_id, c.source_id, c.credential_ref_id) f on true`;
+    return rows.map((raw) => {
+      const facts: JobFacts = {
+        tenant_exists: raw.fact_tenant_exists === true,
+        source_status: (raw.fact_source_status as string | null) ?? null,
+        source_deleted: (raw.fact_source_deleted as boolean | null) ?? null,
+        credential_ref_exists: raw.fact_credential_ref_exists === true,
+      };
+      for (const k of FACT_COLUMNS) delete raw[k];
+      return { job: toJobRow(raw), facts };
+    });
   }
 
   async renew(ids: string[], leaseSeconds: number): Promise<{ id: string; cancel_requested: boolean }[]> {

@@ -1,6 +1,7 @@
 // The job types this build can run, and their handlers.
 import type { HandlerDefinition } from "./handler.ts";
+import { sourceCollectHandler } from "./handlers/source-collect.ts";
 
 export function builtInHandlers(): HandlerDefinition[] {
-  return [];
+  return [sourceCollectHandler];
 }

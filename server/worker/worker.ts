@@ -2,13 +2,18 @@
 // on LISTEN/NOTIFY with polling as a fallback, renews leases on the database clock, honours cancellation within a
 // second, retries only transient failures (1 s / 2 s / 4 s), reaps expired leases, registers itself as a node, and
 // on SIGTERM stops claiming, lets in-flight jobs finish within a grace period and releases the rest.
+//
+// Throughput for short jobs: a claim also returns each job's authorization facts (no query per job); completions
+// without side effects are batched; when jobs are short, a few more than the free slots are claimed into a small
+// local buffer, bounded so the buffer holds only ~PREFETCH_BUDGET_MS of work (priority and fair share stay within
+// that); jobs whose handler logs nothing write no log lines on success.
 import os from "node:os";
 import { randomBytes } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import type { Runtime } from "../runtime.ts";
 import { withTenant } from "../../db/tenant.ts";
 import { jobs, nodes, runs } from "../../db/schema/index.ts";
-import { QueueClient, type ReapedJob } from "../queue/queue.ts";
+import { QueueClient, WAKE_GATE_KEY, WAKE_IDLE_KEY, type JobFacts, type ReapedJob } from "../queue/queue.ts";
 import { CANCEL_CHANNEL, EVENTS_CHANNEL, JOBS_CHANNEL, type JobRow } from "../queue/enqueue.ts";
 import { isTransient, RETRY_DELAYS_SECONDS, type HandlerDefinition, type JobContext } from "./handler.ts";
 import { JobLog } from "./job-log.ts";
@@ -26,15 +31,21 @@ export interface WorkerOptions {
   completeBatchMs?: number;
   /** How often this worker looks for expired leases (default 5 s). */
   reapIntervalMs?: number;
+  /** Most jobs claimed ahead of free slots (only when jobs are short; see PREFETCH_BUDGET_MS). 0 turns it off. */
+  maxPrefetch?: number;
 }
+
+/** The local buffer holds at most about this much work (estimated from recent run times), so it delays little. */
+const PREFETCH_BUDGET_MS = 20;
 
 type StopReason = "cancelled" | "timed_out" | "lease_lost" | "shutdown";
 
 interface Active {
   job: JobRow;
+  facts: JobFacts;
   controller: AbortController;
-  log: JobLog;
   reason?: StopReason;
+  started: boolean;
 }
 
 export interface Worker {
@@ -51,18 +62,46 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   const workerId = opts.name ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const leaseSeconds = opts.leaseSeconds ?? 30;
   const pollMs = opts.pollMs ?? 2_000;
+  const maxPrefetch = Math.max(0, opts.maxPrefetch ?? 100);
   const handlers = new Map(opts.handlers.map((h) => [h.jobType, h]));
   const types = opts.jobTypes ?? [...handlers.keys()];
   const queue = new QueueClient(rt.db.sql, workerId);
   const log = rt.log.child({ component: "worker", worker: workerId });
-  const active = new Map<string, Active>();
+  /** Every job this worker holds a lease on: running, or waiting in the local buffer. */
+  const held = new Map<string, Active>();
+  const buffer: Active[] = [];
+  let runningCount = 0;
   let stopping = false;
+
+  // Wake-ups (a NOTIFY, a finished job, stop) that arrive while the loop is busy are remembered, not lost.
+  let signalled = false;
   let wake: (() => void) | undefined;
   const wakeUp = () => {
+    signalled = true;
     const w = wake;
     wake = undefined;
     w?.();
   };
+  const waitForWake = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (signalled) {
+        signalled = false;
+        return resolve();
+      }
+      const timer = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(timer);
+        signalled = false;
+        resolve();
+      };
+    });
+
+  // Recent run time of a job (moving average), for the prefetch bound; unknown until jobs have run.
+  let avgRunMs: number | undefined;
+  const prefetch = () => (avgRunMs === undefined || maxPrefetch === 0 ? 0 : Math.min(maxPrefetch, Math.floor((opts.concurrency * PREFETCH_BUDGET_MS) / Math.max(avgRunMs, 0.01))));
 
   // Register as a node so the process shows under Nodes with its heartbeat and current jobs.
   const [node] = await rt.db.db
@@ -70,24 +109,63 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     .values({ kind: "worker", name: workerId, hostname: os.hostname(), pid: process.pid, version, capabilities: { job_types: types, concurrency: opts.concurrency } })
     .onConflictDoUpdate({ target: nodes.name, set: { lastHeartbeatAt: new Date(), stoppedAt: null, status: "healthy" } })
     .returning();
+  const runningJobs = () => [...held.values()].filter((a) => a.started);
   const heartbeat = async (status = "healthy") => {
-    const runningJobs = [...active.values()].map((a) => ({ job_id: a.job.id, tenant_id: a.job.tenantId, job_type: a.job.jobType, started_at: (a.job.startedAt ?? new Date()).toISOString() }));
+    const current = runningJobs().map((a) => ({ job_id: a.job.id, tenant_id: a.job.tenantId, job_type: a.job.jobType, started_at: (a.job.startedAt ?? new Date()).toISOString() }));
     await rt.db.db
       .update(nodes)
-      .set({ lastHeartbeatAt: new Date(), runningJobs, status, ...(status === "stopped" ? { stoppedAt: new Date() } : {}) })
+      .set({ lastHeartbeatAt: new Date(), runningJobs: current, status, ...(status === "stopped" ? { stoppedAt: new Date() } : {}) })
       .where(eq(nodes.id, node!.id));
+  };
+
+  const abortJob = (a: Active, reason: StopReason, error: Error) => {
+    if (a.reason) return;
+    a.reason = reason;
+    a.controller.abort(error);
   };
 
   const listeners = await Promise.all([
     rt.db.sql.listen(JOBS_CHANNEL, () => wakeUp()),
     rt.db.sql.listen(CANCEL_CHANNEL, (id) => {
-      const a = active.get(id);
-      if (a && !a.reason) {
-        a.reason = "cancelled";
-        a.controller.abort(new Error("cancelled"));
-      }
+      const a = held.get(id);
+      if (a) abortJob(a, "cancelled", new Error("cancelled"));
     }),
   ]);
+
+  // Idle marking (drizzle/0006_queue_tuning.sql): enqueues NOTIFY only while some worker holds the IDLE lock, so a
+  // worker with free slots holds it before it waits for a NOTIFY, on a connection of its own (a session lock).
+  let idleConn: Awaited<ReturnType<typeof rt.db.sql.reserve>> | undefined;
+  let idleHeld = false;
+  /** True once this worker is marked idle and every enqueue that could have missed the mark has committed. */
+  async function markIdle(): Promise<boolean> {
+    try {
+      if (!idleHeld) {
+        idleConn ??= await rt.db.sql.reserve();
+        const [r] = await idleConn<{ ok: boolean }[]>`select pg_try_advisory_lock_shared(${WAKE_IDLE_KEY}::bigint) as ok`;
+        idleHeld = r!.ok;
+        if (!idleHeld) return false;
+      }
+      const [g] = await idleConn!<{ clear: boolean }[]>`select case when pg_try_advisory_lock(${WAKE_GATE_KEY}::bigint) then pg_advisory_unlock(${WAKE_GATE_KEY}::bigint) else false end as clear`;
+      return g!.clear;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, "could not mark the worker idle; polling instead");
+      await unmarkIdle();
+      return false;
+    }
+  }
+  /** Drop the IDLE mark and hand the connection back to the pool, never with a session lock still on it. */
+  async function unmarkIdle() {
+    const conn = idleConn;
+    idleConn = undefined;
+    idleHeld = false;
+    if (!conn) return;
+    await conn`select pg_advisory_unlock_all()`.catch(() => {});
+    try {
+      conn.release();
+    } catch {
+      /* the connection is gone, and its locks with it */
+    }
+  }
 
   // Batched completion for jobs without side effects to commit.
   let toComplete: string[] = [];
@@ -117,29 +195,36 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     }
   }
 
-  async function runJob(job: JobRow) {
+  async function runJob(entry: Active) {
+    const { job, facts, controller } = entry;
     const def = handlers.get(job.jobType);
-    const controller = new AbortController();
+    entry.started = true;
+    runningCount++;
+    const t0 = performance.now();
     const jobLog = new JobLog(rt.db, job);
-    const entry: Active = { job, controller, log: jobLog };
-    active.set(job.id, entry);
-    const budget = setTimeout(() => {
-      if (!entry.reason) entry.reason = "timed_out";
-      controller.abort(new Error(`time budget of ${job.timeBudgetSeconds} s exceeded`));
-    }, job.timeBudgetSeconds * 1000);
+    // The attempt line is written only with the first line that follows it (a handler's, or a failure's): a job
+    // that succeeds without logging leaves no lines (its row has the attempt count and the times).
+    let attemptLine: string | undefined = `attempt ${job.attempts} of ${job.maxAttempts} on ${workerId}`;
+    const write = (level: "debug" | "info" | "warn" | "error", message: string) => {
+      if (attemptLine !== undefined) {
+        jobLog.write("info", attemptLine);
+        attemptLine = undefined;
+      }
+      jobLog.write(level, message);
+    };
+    const budget = setTimeout(() => abortJob(entry, "timed_out", new Error(`time budget of ${job.timeBudgetSeconds} s exceeded`)), job.timeBudgetSeconds * 1000);
     try {
+      if (controller.signal.aborted) throw controller.signal.reason ?? new Error("aborted");
       if (!def) throw Object.assign(new Error(`no handler for job type ${job.jobType}`), { permanent: true });
-      // Authorization is re-checked at claim time, not only when the job was submitted.
-      const facts = await queue.jobContext(job.id);
-      if (!facts?.tenant_exists) throw new Error("the job's tenant no longer exists");
+      // Authorization is re-checked at claim time (the facts came with the claim), not only when the job was submitted.
+      if (!facts.tenant_exists) throw new Error("the job's tenant no longer exists");
       if (job.sourceId && (facts.source_deleted !== false || facts.source_status !== "active")) throw new Error("the source was deleted or disabled after this job was queued");
       if (!facts.credential_ref_exists) throw new Error("the credential reference this job uses was deleted");
-      jobLog.write("info", `attempt ${job.attempts} of ${job.maxAttempts} on ${workerId}`);
       const ctx: JobContext = {
         rt,
         job,
         signal: controller.signal,
-        log: (level, message) => jobLog.write(level, message),
+        log: write,
         redact: (...values) => jobLog.redact(...values),
         inTenant: (fn) => withTenant(rt.db, job.tenantId, fn),
       };
@@ -162,20 +247,20 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         if (toComplete.length >= 100) void flushCompletions();
         else completeTimer ??= setTimeout(() => void flushCompletions(), opts.completeBatchMs ?? 2);
       }
-      jobLog.write("info", "succeeded");
+      if (attemptLine === undefined) jobLog.write("info", "succeeded");
     } catch (err) {
       const e = err as Error & { leaseLost?: boolean; permanent?: boolean };
       const reason = entry.reason;
       if (reason === "shutdown") {
-        jobLog.write("warn", "worker shutting down: lease released, the job will run again");
+        write("warn", "worker shutting down: lease released, the job will run again");
         await queue.release([job.id]).catch(() => {});
       } else if (reason === "lease_lost" || e.leaseLost) {
-        jobLog.write("warn", "lease lost: another worker owns this job now; this attempt's results were discarded");
+        write("warn", "lease lost: another worker owns this job now; this attempt's results were discarded");
       } else {
         const status = reason === "cancelled" ? "cancelled" : reason === "timed_out" ? "timed_out" : "failed";
         const message = reason === "timed_out" ? `time budget of ${job.timeBudgetSeconds} s exceeded` : reason === "cancelled" ? "cancelled" : e.message || String(err);
         const retry = status === "failed" && !e.permanent && isTransient(err) ? (RETRY_DELAYS_SECONDS[job.attempts - 1] ?? null) : null;
-        jobLog.write(status === "failed" ? "error" : "warn", retry !== null ? `${message} (transient: retrying in ${retry} s)` : message);
+        write(status === "failed" ? "error" : "warn", retry !== null ? `${message} (transient: retrying in ${retry} s)` : message);
         const row = await queue.fail(job.id, message, retry, status).catch((failErr) => {
           log.error({ err: failErr, job: job.id }, "could not record a job failure");
           return null;
@@ -184,8 +269,11 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
     } finally {
       clearTimeout(budget);
+      const ms = performance.now() - t0;
+      avgRunMs = avgRunMs === undefined ? ms : avgRunMs * 0.9 + ms * 0.1;
       await jobLog.flush();
-      active.delete(job.id);
+      held.delete(job.id);
+      runningCount--;
       wakeUp();
     }
   }
@@ -213,24 +301,18 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   }
 
   const renewTimer = setInterval(async () => {
-    const ids = [...active.keys()];
+    const ids = [...held.keys()];
     if (!ids.length) return;
     try {
       const owned = await queue.renew(ids, leaseSeconds);
       const ownedIds = new Set(owned.map((o) => o.id));
       for (const o of owned) {
-        const a = active.get(o.id);
-        if (o.cancel_requested && a && !a.reason) {
-          a.reason = "cancelled";
-          a.controller.abort(new Error("cancelled"));
-        }
+        const a = held.get(o.id);
+        if (o.cancel_requested && a) abortJob(a, "cancelled", new Error("cancelled"));
       }
       for (const id of ids) {
-        const a = active.get(id);
-        if (a && !ownedIds.has(id) && !a.reason) {
-          a.reason = "lease_lost";
-          a.controller.abort(new Error("lease lost"));
-        }
+        const a = held.get(id);
+        if (a && !ownedIds.has(id)) abortJob(a, "lease_lost", new Error("lease lost"));
       }
     } catch (err) {
       log.warn({ err }, "lease renewal failed; retrying");
@@ -243,30 +325,57 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
 
   const loop = (async () => {
     let backoff = 250;
+    let idleBackoff = 2;
+    // True while marked idle with the gate seen clear: from then on every enqueue NOTIFYs, so waiting is safe.
+    let armed = false;
     while (!stopping) {
-      const free = opts.concurrency - active.size;
-      if (free <= 0) {
-        await new Promise<void>((r) => (wake = r));
+      while (runningCount < opts.concurrency && buffer.length) void runJob(buffer.shift()!);
+      const ahead = prefetch();
+      const want = opts.concurrency + ahead - held.size;
+      // Claim when a slot is free and nothing is buffered, or (prefetching) when the buffer runs low.
+      const needed = runningCount < opts.concurrency ? buffer.length === 0 : ahead > 0 && buffer.length <= ahead / 2;
+      if (want <= 0 || !needed) {
+        await waitForWake(pollMs);
         continue;
       }
-      let claimed: JobRow[] = [];
+      let claimed: { job: JobRow; facts: JobFacts }[] = [];
       try {
-        claimed = await queue.claim(free, leaseSeconds, types);
+        claimed = await queue.claimWithFacts(want, leaseSeconds, types);
         backoff = 250;
       } catch (err) {
         log.warn({ err: (err as Error).message }, "claim failed (database unavailable?); retrying");
+        armed = false;
         await sleep(backoff);
         backoff = Math.min(5_000, backoff * 2);
         continue;
       }
       if (stopping) {
-        await queue.release(claimed.map((j) => j.id)).catch(() => {});
+        await queue.release(claimed.map((c) => c.job.id)).catch(() => {});
         break;
       }
-      for (const job of claimed) void runJob(job);
-      if (claimed.length === 0) {
-        await Promise.race([new Promise<void>((r) => (wake = r)), sleep(pollMs)]);
+      for (const { job, facts } of claimed) {
+        const entry: Active = { job, facts, controller: new AbortController(), started: false };
+        held.set(job.id, entry);
+        buffer.push(entry);
       }
+      if (claimed.length === want) {
+        // More may be queued: stay busy, and let enqueues skip their NOTIFY.
+        armed = false;
+        if (idleConn) void unmarkIdle();
+      }
+      if (claimed.length > 0) continue;
+      if (!armed) {
+        if (await markIdle()) {
+          armed = true;
+          idleBackoff = 2;
+          continue; // one last claim: every enqueue that could have missed the mark has committed by now
+        }
+        // An enqueue that has not committed yet may not have seen the mark: look again shortly.
+        await waitForWake(Math.min(idleBackoff, pollMs));
+        idleBackoff = Math.min(50, idleBackoff * 2);
+        continue;
+      }
+      await waitForWake(pollMs);
     }
   })();
 
@@ -274,24 +383,24 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   return {
     id: workerId,
     nodeId: node!.id,
-    running: () => [...active.values()].map((a) => a.job),
+    running: () => runningJobs().map((a) => a.job),
     async stop(graceMs = 8_000) {
       stopping = true;
       wakeUp();
       await loop;
+      // Jobs still waiting in the local buffer never started: give them back at once, without spending an attempt.
+      const waiting = buffer.splice(0);
+      for (const a of waiting) held.delete(a.job.id);
+      if (waiting.length) await queue.release(waiting.map((a) => a.job.id)).catch(() => {});
       const deadline = Date.now() + graceMs;
-      while (active.size && Date.now() < deadline) await sleep(25);
-      for (const a of active.values()) {
-        if (!a.reason) {
-          a.reason = "shutdown";
-          a.controller.abort(new Error("worker shutting down"));
-        }
-      }
-      while (active.size) await sleep(10);
+      while (runningCount && Date.now() < deadline) await sleep(25);
+      for (const a of held.values()) abortJob(a, "shutdown", new Error("worker shutting down"));
+      while (runningCount) await sleep(10);
       await flushCompletions();
       clearInterval(renewTimer);
       clearInterval(reapTimer);
       clearInterval(heartbeatTimer);
+      await unmarkIdle();
       await Promise.all(listeners.map((l) => l.unlisten().catch(() => {})));
       await heartbeat("stopped").catch(() => {});
       log.info("worker stopped");

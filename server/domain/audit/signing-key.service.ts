@@ -6,7 +6,8 @@ import type { DbClient } from "../../../db/client.ts";
 import { signingKeys } from "../../../db/schema/index.ts";
 import { canonicalJson } from "./canonical.ts";
 
-export type SigningPurpose = "audit";
+/** audit: audit exports and chain heads; evidence: evidence blobs (server/evidence/). One key per purpose, never shared. */
+export type SigningPurpose = "audit" | "evidence";
 
 export interface SigningKey {
   id: string;

@@ -15,6 +15,25 @@ export const tenantPermissions = [
   "revoke:api_key",
   "read:audit",
   "export:audit",
+  "read:source",
+  "create:source",
+  "update:source",
+  "delete:source",
+  "run:source",
+  "read:credential",
+  "create:credential",
+  "delete:credential",
+  "test:credential",
+  "read:run",
+  "retry:run",
+  "cancel:run",
+  "read:job",
+  "cancel:job",
+  "read:schedule",
+  "create:schedule",
+  "update:schedule",
+  "delete:schedule",
+  "read:evidence",
 ] as const;
 
 export const platformPermissions = ["read:platform", "create:tenant", "create:platform_api_key", "read:platform_audit"] as const;
@@ -25,11 +44,28 @@ export type PlatformPermission = (typeof platformPermissions)[number];
 export type Permission = TenantPermission | PlatformPermission | "self" | "public";
 
 const all = new Set<TenantPermission>(tenantPermissions);
+/** Reading the control plane's work: sources, credential refs (never values), runs, jobs, schedules, evidence. */
+const workReads: TenantPermission[] = ["read:source", "read:credential", "read:run", "read:job", "read:schedule", "read:evidence"];
+/** Running the work; creating and deleting credential refs stays with admins (high-risk). */
+const workChanges: TenantPermission[] = [
+  "create:source",
+  "update:source",
+  "delete:source",
+  "run:source",
+  "test:credential",
+  "retry:run",
+  "cancel:run",
+  "cancel:job",
+  "create:schedule",
+  "update:schedule",
+  "delete:schedule",
+];
 export const roleMatrix: Record<TenantRole, ReadonlySet<TenantPermission>> = {
   admin: all,
-  operator: new Set(["read:system", "read:tenant", "read:member"]),
-  viewer: new Set(["read:system", "read:tenant"]),
-  auditor: new Set(["read:system", "read:tenant", "read:audit", "export:audit"]),
+  operator: new Set<TenantPermission>(["read:system", "read:tenant", "read:member", ...workReads, ...workChanges]),
+  viewer: new Set<TenantPermission>(["read:system", "read:tenant", ...workReads]),
+  // Auditors follow the evidence trail (evidence → job → run → source), not the configuration behind it.
+  auditor: new Set<TenantPermission>(["read:system", "read:tenant", "read:audit", "export:audit", "read:evidence", "read:run", "read:job", "read:source"]),
 };
 
 export function roleCan(role: TenantRole, permission: TenantPermission): boolean {

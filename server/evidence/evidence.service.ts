@@ -1,0 +1,124 @@
+// Recording evidence: the blob goes to the store (content-addressed), the row records who produced it (tenant,
+// job, run, source), its hash and size, and an Ed25519 signature over the hash by the control plane's evidence key.
+// Verification re-hashes the stored blob and checks the signature against the key the row names.
+import { createPublicKey, sign, verify } from "node:crypto";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import type { DbClient } from "../../db/client.ts";
+import type { Tx } from "../../db/tenant.ts";
+import { evidence, signingKeys } from "../../db/schema/index.ts";
+import type { Runtime } from "../runtime.ts";
+import { signingKey, type SigningKey } from "../domain/audit/signing-key.service.ts";
+import { FilesystemEvidenceStore, sha256Hex, tenantOfStorageUri, type EvidenceStore } from "./evidence-store.ts";
+
+export type EvidenceRow = typeof evidence.$inferSelect;
+
+export interface EvidenceServices {
+  store: EvidenceStore;
+  /**
+   * The installation-wide evidence signing key. Evidence of every tenant is signed with this one control-plane key
+   * for now: per-tenant keys (so a tenant can verify without trusting the installation key) are not built yet.
+   */
+  key: SigningKey;
+}
+
+/** The filesystem store under `<dataDir>/evidence` and the control plane's evidence key (created on first use). */
+export async function evidenceServices(rt: Pick<Runtime, "env" | "db" | "secret">): Promise<EvidenceServices> {
+  return { store: new FilesystemEvidenceStore(path.join(rt.env.dataDir, "evidence")), key: await signingKey(rt.db, rt.secret, "evidence") };
+}
+
+export interface RecordEvidenceInput {
+  tenantId: string;
+  jobId: string | null;
+  runId: string | null;
+  sourceId: string | null;
+  kind: string;
+  contentType: string;
+  body: Buffer;
+}
+
+/** A stored, signed blob whose row is not written yet (so the row can join another transaction, e.g. a job's commit). */
+export type PreparedEvidence = typeof evidence.$inferInsert;
+
+/** Ed25519 over the ASCII of the lower-case hex SHA-256. The key serves evidence only, so the bare hash is unambiguous. */
+export function signEvidenceHash(key: SigningKey, hash: string): string {
+  return sign(null, Buffer.from(hash, "ascii"), key.privateKey).toString("base64");
+}
+
+/** Writes the blob and signs its hash; no database write. */
+export async function prepareEvidence(input: RecordEvidenceInput, services: EvidenceServices): Promise<PreparedEvidence> {
+  if (!input.kind) throw new Error("Evidence needs a kind");
+  const stored = await services.store.put(input.tenantId, input.body, input.contentType);
+  return {
+    tenantId: input.tenantId,
+    jobId: input.jobId,
+    runId: input.runId,
+    sourceId: input.sourceId,
+    kind: input.kind,
+    storageUri: stored.storageUri,
+    contentType: input.contentType,
+    hash: stored.hash,
+    size: stored.size,
+    signature: signEvidenceHash(services.key, stored.hash),
+    signingKeyId: services.key.id,
+  };
+}
+
+/** Inserts prepared evidence rows (in the caller's tenant transaction; row-level security checks the tenant). */
+export async function insertEvidence(tx: Tx, prepared: PreparedEvidence[]): Promise<EvidenceRow[]> {
+  if (!prepared.length) return [];
+  return tx.insert(evidence).values(prepared).returning();
+}
+
+/** Stores the blob, inserts the evidence row in `tx`, and returns the row. */
+export async function recordEvidence(tx: Tx, input: RecordEvidenceInput, services: EvidenceServices): Promise<EvidenceRow> {
+  const [row] = await insertEvidence(tx, [await prepareEvidence(input, services)]);
+  return row!;
+}
+
+export interface EvidenceVerification {
+  ok: boolean;
+  /** The stored blob hashes to the recorded hash (and has the recorded size). */
+  hashMatches: boolean;
+  signatureValid: boolean;
+  /** Hash of the bytes found in the store (null when the blob is missing). */
+  actualHash: string | null;
+  problems: string[];
+}
+
+async function publicKeyOf(db: DbClient, keyId: string) {
+  const [row] = await db.db.select({ publicKey: signingKeys.publicKey, purpose: signingKeys.purpose }).from(signingKeys).where(eq(signingKeys.id, keyId));
+  if (!row || row.purpose !== "evidence") return null;
+  return createPublicKey(row.publicKey);
+}
+
+/** Re-hashes the stored blob and checks the row's signature (the verify action). */
+export async function verifyEvidence(db: DbClient, store: EvidenceStore, row: EvidenceRow): Promise<EvidenceVerification> {
+  const problems: string[] = [];
+  let actualHash: string | null = null;
+  let size: number | null = null;
+  if (tenantOfStorageUri(row.storageUri) !== row.tenantId) problems.push("the storage URI does not belong to the evidence's tenant");
+  else {
+    try {
+      const bytes = await store.get(row.storageUri);
+      actualHash = sha256Hex(bytes);
+      size = bytes.length;
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  const hashMatches = actualHash === row.hash && size === row.size;
+  if (actualHash !== null && !hashMatches) problems.push(actualHash !== row.hash ? "the stored blob no longer matches the recorded hash" : "the stored blob has a different size than recorded");
+
+  let signatureValid = false;
+  if (!row.signature || !row.signingKeyId) problems.push("the evidence is not signed");
+  else {
+    const key = await publicKeyOf(db, row.signingKeyId);
+    if (!key) problems.push(`signing key ${row.signingKeyId} is unknown`);
+    else {
+      signatureValid = verify(null, Buffer.from(row.hash, "ascii"), key, Buffer.from(row.signature, "base64"));
+      if (!signatureValid) problems.push("the signature does not match the recorded hash");
+    }
+  }
+  return { ok: hashMatches && signatureValid, hashMatches, signatureValid, actualHash, problems };
+}
