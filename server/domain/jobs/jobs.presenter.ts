@@ -2,7 +2,7 @@
 import { and, desc, eq, gt, sql, type SQL } from "drizzle-orm";
 import type { Tx } from "../../../db/tenant.ts";
 import { evidence, jobLogs, jobs, type JobStatus } from "../../../db/schema/index.ts";
-import { decodeCursor, page } from "../paging.ts";
+import { afterCursor, cursorColumn, toPage } from "../keyset.ts";
 import { AppError } from "../../errors.ts";
 
 type JobRow = typeof jobs.$inferSelect;
@@ -52,11 +52,15 @@ export async function listJobs(tx: Tx, f: JobFilter) {
   if (f.job_type) where.push(eq(jobs.jobType, f.job_type));
   if (f.source_id) where.push(eq(jobs.sourceId, f.source_id));
   if (f.run_id) where.push(eq(jobs.runId, f.run_id));
-  const c = decodeCursor(f.cursor);
-  if (c) where.push(sql`(${jobs.createdAt}, ${jobs.id}) < (${c.at}::timestamptz, ${c.id}::uuid)`);
-  const rows = await tx.select().from(jobs).where(where.length ? and(...where) : undefined).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(f.limit + 1);
-  const p = page(rows, f.limit, (j) => ({ at: j.createdAt.toISOString(), id: j.id }));
-  return { items: p.items.map((j) => presentJob(j)), next_cursor: p.next_cursor };
+  const after = afterCursor(jobs.createdAt, jobs.id, f.cursor);
+  if (after) where.push(after);
+  const rows = await tx
+    .select({ job: jobs, cursorAt: cursorColumn(jobs.createdAt), id: jobs.id })
+    .from(jobs)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(jobs.createdAt), desc(jobs.id))
+    .limit(f.limit + 1);
+  return toPage(rows, f.limit, (r) => presentJob(r.job));
 }
 
 export async function getJob(tx: Tx, id: string) {

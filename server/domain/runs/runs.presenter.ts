@@ -3,7 +3,7 @@
 import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Tx } from "../../../db/tenant.ts";
 import { evidence, jobs, runs, sources, type RunStatus, type RunTrigger } from "../../../db/schema/index.ts";
-import { decodeCursor, page } from "../paging.ts";
+import { afterCursor, cursorColumn, toPage } from "../keyset.ts";
 import { AppError } from "../../errors.ts";
 import { presentJob } from "../jobs/jobs.presenter.ts";
 
@@ -56,17 +56,16 @@ export function runWhere(f: Omit<RunFilter, "cursor" | "limit">): SQL[] {
 
 export async function listRuns(tx: Tx, f: RunFilter) {
   const where = runWhere(f);
-  const c = decodeCursor(f.cursor);
-  if (c) where.push(sql`(${runs.createdAt}, ${runs.id}) < (${c.at}::timestamptz, ${c.id}::uuid)`);
+  const after = afterCursor(runs.createdAt, runs.id, f.cursor);
+  if (after) where.push(after);
   const rows = await tx
-    .select({ run: runs, sourceName: sources.displayName })
+    .select({ run: runs, sourceName: sources.displayName, cursorAt: cursorColumn(runs.createdAt), id: runs.id })
     .from(runs)
     .leftJoin(sources, eq(sources.id, runs.sourceId))
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(runs.createdAt), desc(runs.id))
     .limit(f.limit + 1);
-  const p = page(rows, f.limit, (r) => ({ at: r.run.createdAt.toISOString(), id: r.run.id }));
-  return { items: p.items.map((r) => presentRun(r.run, r.sourceName)), next_cursor: p.next_cursor };
+  return toPage(rows, f.limit, (r) => presentRun(r.run, r.sourceName));
 }
 
 export async function getRun(tx: Tx, id: string) {
