@@ -38,6 +38,10 @@ export const envSchema = z.object({
   CAIRN_EMBEDDED_PG_PORT: port(0),
   CAIRN_PUBLIC_URL: z.url("must be an absolute URL such as https://cairn.example.com").optional(),
   CAIRN_WORKER_PORT: port(3001),
+  CAIRN_SCAN_ROOTS: z
+    .string()
+    .refine((v) => v.split(",").every((p) => p.trim().startsWith("/")), "must be a comma-separated list of absolute paths")
+    .optional(),
   CAIRN_WORKER_CONCURRENCY: positiveInt(4, 256),
   CAIRN_DB_POOL_MAX: positiveInt(10, 200),
   CAIRN_BODY_LIMIT_BYTES: positiveInt(1_048_576, 1_073_741_824),
@@ -65,6 +69,8 @@ export type Env = z.infer<typeof envSchema> & {
   publicUrl: string;
   /** Absolute root of mounted credential directories (`file` provider): CAIRN_CREDENTIALS_DIR or <dataDir>/credentials. */
   credentialsDir: string;
+  /** CAIRN_SCAN_ROOTS as absolute paths, or null (scans may read any path outside Cairn's own directories). */
+  scanRoots: string[] | null;
 };
 
 export class InvalidEnvError extends Error {
@@ -102,6 +108,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     ...data,
     dataDir,
     credentialsDir: path.resolve(data.CAIRN_CREDENTIALS_DIR ?? path.join(dataDir, "credentials")),
+    scanRoots: data.CAIRN_SCAN_ROOTS ? data.CAIRN_SCAN_ROOTS.split(",").map((p) => path.resolve(p.trim())) : null,
     publicUrl: (data.CAIRN_PUBLIC_URL ?? `http://localhost:${data.PORT}`).replace(/\/$/, ""),
   };
 }

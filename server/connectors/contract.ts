@@ -1,12 +1,15 @@
 // The connector contract: a connector receives its scope (JSON) and resolved credentials (env for its process only),
 // and returns results, a normalized graph and raw artifacts within its time budget.
 import type { SourceKind } from "../../db/schema/control.ts";
+import type { PathPolicy } from "./path-policy.ts";
 
 export interface ConnectorInput {
   scope: Record<string, unknown>;
   /** Resolved by the credential broker for this job only; never logged or stored. */
   credentials: Record<string, string>;
   signal: AbortSignal;
+  /** Local paths this connector may read (set by the worker from CAIRN_SCAN_ROOTS and Cairn's own directories). */
+  paths?: PathPolicy;
   log(level: "info" | "warn" | "error", message: string): void;
 }
 

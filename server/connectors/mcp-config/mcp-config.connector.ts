@@ -2,6 +2,7 @@
 // shape, and inventories their servers (transport, command, package, env keys, remote URL) as a graph with a few
 // findings. Env and header values never leave this module: only keys are reported, and the stored copy of each
 // config has them replaced by [REDACTED].
+import { pathRefusal } from "../path-policy.ts";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Connector, ConnectorInput, ConnectorOutput, RawArtifact } from "../contract.ts";
@@ -269,6 +270,11 @@ export async function collectMcpConfigs(input: ConnectorInput, limits: ScanLimit
   let readable = 0;
   for (const root of roots) {
     signal.throwIfAborted();
+    const refused = await pathRefusal(input.paths, root);
+    if (refused) {
+      warn({ message: `not scanned: ${refused}`, where: root });
+      continue;
+    }
     const found = await discover(root, limits, signal, state, warn);
     if (found === null) continue;
     readable++;
@@ -285,6 +291,11 @@ export async function collectMcpConfigs(input: ConnectorInput, limits: ScanLimit
   const configs: ReadConfig[] = [];
   for (const c of candidates.values()) {
     signal.throwIfAborted();
+    const refusedFile = await pathRefusal(input.paths, c.file);
+    if (refusedFile) {
+      warn({ message: `not read: ${refusedFile}`, where: c.file });
+      continue;
+    }
     if (configs.length >= limits.maxConfigs) {
       warn({ message: `stopped after ${limits.maxConfigs} config files: narrow scope.paths to scan the rest`, where: c.file });
       break;

@@ -370,3 +370,27 @@ describe("package and secret parsing", () => {
     expect(sanitizeArgs(["run", "-e", "A=1", "--env=B=two", "-e", "C", "img"], true)).toEqual({ args: ["run", "-e", "A=[REDACTED]", "--env=B=[REDACTED]", "-e", "C", "img"], envKeys: ["A", "B", "C"], redacted: [] });
   });
 });
+
+describe("path policy", () => {
+  it("never reads Cairn's own directories and honours the allowed scan roots, through symlinks too", async () => {
+    const fsp = fs.promises;
+    const p = path;
+    const base = await fsp.mkdtemp(p.join(os.tmpdir(), "cairn-paths-"));
+    const dataDir = p.join(base, "data");
+    const allowed = p.join(base, "allowed");
+    await fsp.mkdir(dataDir, { recursive: true });
+    await fsp.mkdir(allowed, { recursive: true });
+    const config = JSON.stringify({ mcpServers: { fs: { command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem@1.0.0", "/tmp"] } } });
+    await fsp.writeFile(p.join(dataDir, "claude_desktop_config.json"), config);
+    await fsp.writeFile(p.join(allowed, "claude_desktop_config.json"), config);
+    await fsp.symlink(p.join(dataDir, "claude_desktop_config.json"), p.join(allowed, "mcp.json"));
+    const run = (paths: string[]) =>
+      collectMcpConfigs({ scope: { paths }, credentials: {}, signal: new AbortController().signal, log: () => {}, paths: { allowed: [allowed], denied: [dataDir] } });
+    await expect(run([dataDir])).rejects.toThrow(/None of the scope paths could be scanned/);
+    const out = await run([allowed, base]);
+    expect(out.warnings.some((w) => /inside Cairn's own data/.test(w.message))).toBe(true);
+    expect(out.warnings.some((w) => /outside the scan roots/.test(w.message))).toBe(true);
+    expect((out.summary as { config_files?: number }).config_files ?? out.items).toBeGreaterThan(0);
+    await fsp.rm(base, { recursive: true, force: true });
+  });
+});

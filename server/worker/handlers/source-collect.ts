@@ -146,7 +146,8 @@ export async function runSourceCollect(ctx: JobContext): Promise<JobOutcome> {
   try {
     // collect
     signal.throwIfAborted();
-    const output = await connector.collect({ scope, credentials, signal, log: (level, message) => ctx.log(level, message) });
+    const paths = { allowed: ctx.rt.env.scanRoots, denied: [ctx.rt.env.dataDir, ctx.rt.env.credentialsDir] };
+    const output = await connector.collect({ scope, credentials, signal, paths, log: (level, message) => ctx.log(level, message) });
     end("collect", "succeeded", output.items, output.warnings.map((w) => ({ message: w.message, ...(w.where ? { where: w.where } : {}) })));
     if (output.warnings.length) ctx.log("warn", `collect finished with ${output.warnings.length} warning(s)`);
 
