@@ -12,6 +12,7 @@ import { sourcesRouter } from "./routers/sources.ts";
 import { credentialsRouter } from "./routers/credentials.ts";
 import { jobsRouter } from "./routers/jobs.ts";
 import { runsRouter } from "./routers/runs.ts";
+import { nodesRouter } from "./routers/nodes.ts";
 import { schedulesRouter } from "./routers/schedules.ts";
 
 export const appRouter = router({
@@ -27,6 +28,7 @@ export const appRouter = router({
   credentials: credentialsRouter,
   jobs: jobsRouter,
   runs: runsRouter,
+  nodes: nodesRouter,
   schedules: schedulesRouter,
 });
 
