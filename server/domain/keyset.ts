@@ -1,6 +1,6 @@
 // The SQL side of keyset pages (cursors themselves are paging.ts's): the exact created_at to put in a cursor, the
 // condition for "after it", and turning limit+1 rows into `{items, next_cursor}`. Newest first by (created_at, id).
-import { and, eq, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { isUuid } from "../../db/tenant.ts";
 import { AppError } from "../errors.ts";
@@ -35,7 +35,9 @@ export function afterCursor(createdAt: PgColumn, id: PgColumn, cursor: string | 
   // Checked here so a forged cursor is a 400, not a failed cast in PostgreSQL.
   if (!isUuid(key.id) || !ISO_UTC.test(key.at)) throw new AppError("INVALID_INPUT", "cursor: not a cursor this API returned");
   const at = sql`${key.at}::timestamptz`;
-  return or(lt(createdAt, at), and(eq(createdAt, at), lt(id, sql`${key.id}::uuid`)));
+  // The leading `created_at <= at` is redundant logically but gives the planner an index range to start from
+  // (an OR alone would scan from the newest row), so a deep page costs what the first one does.
+  return and(lte(createdAt, at), or(lt(createdAt, at), and(eq(createdAt, at), lt(id, sql`${key.id}::uuid`))));
 }
 
 export function pageLimit(limit: number | undefined): number {
