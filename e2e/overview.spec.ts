@@ -2,7 +2,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { credentials, loginAsOwner } from "./support/login";
 
-const NAV = ["Overview", "Sources", "Runs", "Jobs", "Schedules", "Evidence", "Findings", "Nodes", "Audit", "Settings"];
+const NAV = ["Overview", "Sources", "Runs", "Jobs", "Schedules", "Credentials", "Evidence", "Findings", "Nodes", "Audit", "Settings"];
 
 /** Collects console errors and uncaught page errors (hydration mismatches surface as both). */
 function watchForErrors(page: Page): string[] {
@@ -44,8 +44,9 @@ test("overview shows the shell and live system info; sections and 404 render ins
   await expect(system.getByTestId("live-indicator")).toHaveAttribute("data-state", "live");
   // The "updated" time appears only once the browser has hydrated the page.
   await expect(system.getByTestId("live-indicator")).toContainText("updated");
-  // Identity & access and audit are built, so the roadmap no longer lists them.
-  await expect(page.getByTestId("whats-next")).toContainText("Control-plane core");
+  // Identity & access, audit and the control-plane core are built, so the roadmap no longer lists them.
+  await expect(page.getByTestId("whats-next")).toContainText("Node fabric");
+  await expect(page.getByTestId("whats-next")).not.toContainText("Control-plane core");
   await expect(page.getByTestId("whats-next")).not.toContainText("Identity & access");
   await expect(page.getByTestId("whats-next")).not.toContainText("Tamper-evident audit");
 
@@ -55,18 +56,18 @@ test("overview shows the shell and live system info; sections and 404 render ins
 
   await page.screenshot({ path: testInfo.outputPath("overview.png"), fullPage: true });
 
-  // Client-side navigation to other sections shows their honest empty states.
+  // Client-side navigation to other sections renders them inside the same shell.
   await nav.getByRole("link", { name: "Sources", exact: true }).click();
   await expect(page).toHaveURL(/\/sources$/);
   await expect(page).toHaveTitle("Sources · Cairn");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sources");
-  await expect(page.getByTestId("empty-state")).toContainText("Source registry arrives with the control-plane core");
+  await expect(page.getByTestId("new-source")).toBeVisible();
   await expect(nav.getByRole("link", { name: "Sources", exact: true })).toHaveAttribute("aria-current", "page");
   await page.screenshot({ path: testInfo.outputPath("sources.png"), fullPage: true });
 
   await nav.getByRole("link", { name: "Nodes", exact: true }).click();
   await expect(page).toHaveTitle("Nodes · Cairn");
-  await expect(page.getByTestId("empty-state")).toContainText("join token");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Nodes");
 
   await nav.getByRole("link", { name: "Audit", exact: true }).click();
   await expect(page).toHaveTitle("Audit · Cairn");
@@ -117,7 +118,7 @@ test("on a phone-sized screen the sidebar collapses into a menu", async ({ page 
   await nav.getByRole("link", { name: "Jobs", exact: true }).click();
   await expect(page).toHaveTitle("Jobs · Cairn");
   await expect(nav).toBeHidden();
-  await expect(page.getByTestId("empty-state")).toContainText("job queue arrives with the control-plane core");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Jobs");
   await page.screenshot({ path: testInfo.outputPath("jobs-mobile.png"), fullPage: true });
 
   expect(errors).toEqual([]);

@@ -70,6 +70,13 @@ const sectionIcons: Record<SectionId, ReactNode> = {
       <path d="M12 7.5V12l3 2" />
     </>
   ),
+  credentials: (
+    <>
+      <rect x="3.5" y="5" width="17" height="14" rx="2" />
+      <circle cx="11" cy="12" r="3" />
+      <path d="M11 10.2v1.8M17 10v4" />
+    </>
+  ),
   evidence: (
     <>
       <path d="M6.5 3.5h7.5l4.5 4.5v12.5h-12z" />

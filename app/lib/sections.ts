@@ -1,6 +1,6 @@
 // The product's sections in navigation order: one list feeds the sidebar, the placeholder pages and the Overview's "What's next".
 
-export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "evidence" | "findings" | "nodes" | "audit" | "settings";
+export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "credentials" | "evidence" | "findings" | "nodes" | "audit" | "settings";
 
 export interface Section {
   id: SectionId;
@@ -15,7 +15,7 @@ export interface Section {
   arrivesWith: CapabilityId | null;
 }
 
-export type CapabilityId = "core" | "evidence" | "credentials" | "fabric";
+export type CapabilityId = "evidence" | "fabric";
 
 export interface Capability {
   id: CapabilityId;
@@ -26,22 +26,10 @@ export interface Capability {
 /** Capability areas not built yet, in the order they are planned. */
 export const capabilities: Capability[] = [
   {
-    id: "core",
-    title: "Control-plane core",
-    summary:
-      "The source registry, cron schedules, the PostgreSQL job queue and its workers, and runs with per-stage status and live logs.",
-  },
-  {
     id: "evidence",
     title: "Connectors, evidence & findings",
     summary:
       "Built-in connectors for MCP client configs, repositories and pushed SARIF, CycloneDX and SPDX results; signed evidence; findings under policy bindings; the provenance graph.",
-  },
-  {
-    id: "credentials",
-    title: "Credentials",
-    summary:
-      "Credential references that only the broker resolves, at run time and for one job; values are never stored, logged or shown.",
   },
   {
     id: "fabric",
@@ -56,7 +44,7 @@ export const sections: Section[] = [
     id: "overview",
     label: "Overview",
     path: "/",
-    description: "Health of this installation and, soon, of everything it runs.",
+    description: "Health of this installation and of the work it runs.",
     emptyTitle: "",
     emptyBody: "",
     arrivesWith: null,
@@ -69,8 +57,8 @@ export const sections: Section[] = [
       "Everything Cairn collects from: repositories, container images, infrastructure code, cloud accounts, MCP client configurations and the intake paths that push results in. Each source shows its status, credential mode, scope, last run and last result, with a run-now action; its detail page gathers its jobs, schedules, evidence, findings and audit trail.",
     emptyTitle: "No sources yet",
     emptyBody:
-      "Source registry arrives with the control-plane core: register repos, MCP configs, cloud accounts and push intakes, schedule them, run them now.",
-    arrivesWith: "core",
+      "Register what Cairn collects from (MCP client configs, repositories, push intakes), then run it now or give it a schedule.",
+    arrivesWith: null,
   },
   {
     id: "runs",
@@ -80,8 +68,8 @@ export const sections: Section[] = [
       "Every end-to-end execution of a source, whatever started it: a schedule, a person, the API, a push or a retry. Each run shows its collect, normalize, evaluate and evidence stages on one row; the run detail adds the stage panel, a live log and re-run.",
     emptyTitle: "No runs yet",
     emptyBody:
-      "Runs arrive with the control-plane core: each collection becomes a run you can follow stage by stage, watch live and re-run.",
-    arrivesWith: "core",
+      "Each collection becomes a run you can follow stage by stage, watch live and re-run.",
+    arrivesWith: null,
   },
   {
     id: "jobs",
@@ -91,8 +79,8 @@ export const sections: Section[] = [
       "The work queue behind the runs: queued, running, failed and retried jobs, how many attempts each took, the evidence each produced, and cancel for work that should stop.",
     emptyTitle: "The queue is empty",
     emptyBody:
-      "The job queue arrives with the control-plane core: workers claim jobs from PostgreSQL, retry transient failures, survive restarts, and you cancel jobs from here.",
-    arrivesWith: "core",
+      "Workers claim jobs from PostgreSQL, retry transient failures and survive restarts; you cancel jobs from here.",
+    arrivesWith: null,
   },
   {
     id: "schedules",
@@ -102,8 +90,18 @@ export const sections: Section[] = [
       "When each source runs: its cron expression and timezone with a plain-language reading, whether it is enabled, the next and last run and the last outcome, with edit and enable/disable in place.",
     emptyTitle: "No schedules yet",
     emptyBody:
-      "Schedules arrive with the control-plane core: give a source a cron expression and Cairn's scheduler enqueues its runs on time, exactly once across replicas.",
-    arrivesWith: "core",
+      "Give a source a cron expression and Cairn's scheduler enqueues its runs on time, exactly once across replicas.",
+    arrivesWith: null,
+  },
+  {
+    id: "credentials",
+    label: "Credentials",
+    path: "/credentials",
+    description:
+      "References to the secrets your sources need: where the broker finds each one (environment variables or a mounted directory) and whether the values are present. Values are never stored, logged or shown.",
+    emptyTitle: "No credential refs yet",
+    emptyBody: "Sources that need a token or a key use a credential ref; the broker resolves it at run time, for one job.",
+    arrivesWith: null,
   },
   {
     id: "evidence",

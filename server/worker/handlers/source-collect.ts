@@ -3,6 +3,7 @@
 // document, stored and signed). Stage cells are written as each stage starts and ends so the run row shows live
 // progress; the evidence rows, the final run status and the source's last outcome are written in `commit`, in the
 // transaction that completes the job, so they happen exactly once.
+import { markRecovered } from "../../domain/runs/lineage.ts";
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Tx } from "../../../db/tenant.ts";
@@ -209,6 +210,8 @@ export async function runSourceCollect(ctx: JobContext): Promise<JobOutcome> {
         const finished = new Date();
         await saveStages(tx, runId, stages, { status: "succeeded", endedAt: finished, error: null });
         await recordSourceOutcome(tx, source.id, runId, "succeeded", finished);
+        // A successful retry recovers every failed run up its lineage.
+        await markRecovered(tx, runId);
       },
     };
   } catch (err) {
