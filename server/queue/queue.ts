@@ -17,13 +17,24 @@ export interface JobFacts {
   credential_ref_exists: boolean;
 }
 
-const FACT_COLUMNS = ["fact_tenant_exists", "fact_source_status", "fact_source_deleted", "fact_credential_ref_exists"] as const;
+const FACT_COLUMNS = ["ordinality", "fact_tenant_exists", "fact_source_status", "fact_source_deleted", "fact_credential_ref_exists"] as const;
 
-const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const camelCache = new Map<string, string>();
+const camel = (k: string) => {
+  let c = camelCache.get(k);
+  if (c === undefined) camelCache.set(k, (c = k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase())));
+  return c;
+};
 
+const DATE_COLUMNS = new Set(["createdAt", "startedAt", "finishedAt", "runAfter", "leaseExpiresAt"]);
+
+/** A row from the queue functions (snake_case, timestamps possibly as text) in the shape Drizzle gives elsewhere. */
 export function toJobRow(raw: RawJob): JobRow {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) out[camel(k)] = v;
+  for (const [k, v] of Object.entries(raw)) {
+    const key = camel(k);
+    out[key] = DATE_COLUMNS.has(key) && v !== null && v !== undefined && !(v instanceof Date) ? new Date(v as string) : v;
+  }
   return out as unknown as JobRow;
 }
 
@@ -48,13 +59,20 @@ export class QueueClient {
     return rows.map(toJobRow);
   }
 
-  /** Claim, and in the same statement read the facts each claimed job's authorization re-check needs. */
+  /**
+   * Claim, and in the same statement read the facts each claimed job's authorization re-check needs (once per
+   * distinct tenant/source/credential reference among the claimed jobs).
+   */
   async claimWithFacts(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<{ job: JobRow; facts: JobFacts }[]> {
     const rows = await this.sql<RawJob[]>`
+      with c as materialized (select * from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[]) with ordinality),
+      k as (select distinct tenant_id, source_id, credential_ref_id from c),
+      f as (select k.*, x.* from k left join lateral cairn_queue_job_facts(k.tenant_id, k.source_id, k.credential_ref_id) x on true)
       select c.*, f.tenant_exists as fact_tenant_exists, f.source_status as fact_source_status, f.source_deleted as fact_source_deleted,
              f.credential_ref_exists as fact_credential_ref_exists
-      from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[]) c
-      left join lateral cairn_queue_job_facts(c.tenant_id, c.source_id, c.credential_ref_id) f on true`;
+      from c left join f on f.tenant_id = c.tenant_id and f.source_id is not distinct from c.source_id
+        and f.credential_ref_id is not distinct from c.credential_ref_id
+      order by c.ordinality`;
     return rows.map((raw) => {
       const facts: JobFacts = {
         tenant_exists: raw.fact_tenant_exists === true,
