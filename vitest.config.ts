@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { isKnownDriverRace } from "./server/driver-guard.ts";
 
 // Unit tests (*.test.ts) and database tests (*.db.test.ts) beside the code; one embedded PostgreSQL for the run,
 // started by test/global-setup.ts, and one throwaway database per test file cloned from a migrated template.
@@ -13,5 +14,8 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default"],
+    // The PostgreSQL-restart fault test can trigger a known postgres.js race (see server/driver-guard.ts): the
+    // product's processes log and survive it, and so does the suite; every other unhandled error still fails it.
+    onUnhandledError: (error) => (isKnownDriverRace(error) ? false : undefined),
   },
 });

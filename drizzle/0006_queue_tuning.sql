@@ -1,5 +1,51 @@
 -- Queue tuning: fewer round trips per job and no NOTIFY while no worker is waiting for one.
 --
+-- 0. The claim, with the same picks, made cheap to plan right whatever the batch size:
+--    - its per-tenant ORDER BY now matches jobs_claim_idx exactly (priority DESC NULLS LAST; priority is NOT NULL,
+--      so the order is the same): the planner walks that index and stops after the tenant's share instead of
+--      sorting every queued job of the tenant;
+--    - the UPDATE finds the picked rows by primary key (= ANY of the picked ids) instead of a join whose generic
+--      plan (batch size unknown) scans the whole table; the rows come back in pick order (round-robin across
+--      tenants, priority order within each), as before.
+CREATE OR REPLACE FUNCTION cairn_queue_claim(p_worker text, p_limit int, p_lease_seconds int, p_types text[] DEFAULT NULL, p_tenants uuid[] DEFAULT NULL)
+RETURNS SETOF jobs LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  WITH RECURSIVE ready(tenant_id) AS (
+    (SELECT j.tenant_id FROM jobs j WHERE j.status = 'queued' ORDER BY j.tenant_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.tenant_id FROM jobs j WHERE j.status = 'queued' AND j.tenant_id > r.tenant_id ORDER BY j.tenant_id LIMIT 1)
+    FROM ready r WHERE r.tenant_id IS NOT NULL
+  ),
+  tenants_ready AS (
+    SELECT tenant_id FROM ready WHERE tenant_id IS NOT NULL AND (p_tenants IS NULL OR tenant_id = ANY (p_tenants))
+  ),
+  share AS (
+    SELECT greatest(1, ceil(p_limit::numeric / greatest(1, (SELECT count(*) FROM tenants_ready))))::int AS n
+  ),
+  picked AS (
+    SELECT c.id, row_number() OVER (ORDER BY c.rn) AS ord FROM tenants_ready t
+    CROSS JOIN LATERAL (
+      SELECT x.id, row_number() OVER () AS rn FROM (
+        SELECT j.id FROM jobs j
+        WHERE j.tenant_id = t.tenant_id AND j.status = 'queued' AND j.run_after <= now()
+          AND (p_types IS NULL OR j.job_type = ANY (p_types))
+        ORDER BY j.priority DESC NULLS LAST, j.run_after
+        LIMIT (SELECT n FROM share)
+        FOR UPDATE SKIP LOCKED
+      ) x
+    ) c
+    ORDER BY c.rn
+    LIMIT p_limit
+  ),
+  claimed AS (
+    UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = p_worker,
+      lease_expires_at = now() + make_interval(secs => p_lease_seconds), started_at = coalesce(j.started_at, now())
+    WHERE j.id = ANY (ARRAY(SELECT id FROM picked))
+    RETURNING j.*
+  )
+  SELECT claimed.* FROM claimed JOIN picked ON picked.id = claimed.id ORDER BY picked.ord
+$$;
+--> statement-breakpoint
+--
 -- 1. The facts a worker re-checks when it claims a job (tenant still there, source still active, credential
 --    reference still there), computed from the claimed row's own columns so the worker can fetch them in the claim
 --    statement itself (`cairn_queue_claim(...) LEFT JOIN LATERAL cairn_queue_job_facts(...)`) instead of one more

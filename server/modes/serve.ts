@@ -17,6 +17,7 @@ import { ensureFirstOwner } from "../domain/tenants/bootstrap.service.ts";
 import { startWorker, type Worker } from "../worker/worker.ts";
 import { builtInHandlers } from "../worker/handlers.ts";
 import { startScheduler } from "../scheduler/scheduler.ts";
+import { installDriverGuard } from "../driver-guard.ts";
 import "../connectors/index.ts";
 
 function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
@@ -60,6 +61,7 @@ function closeServer(server: http.Server, deadline: number): Promise<boolean> {
 }
 
 export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: Env, log: Logger): Promise<void> {
+  installDriverGuard(log);
   const applicationName = `cairn-${mode}-${process.pid}`;
   const opened = await openDatabase(env, log, applicationName);
   const rt: Runtime = { mode, env, log, db: undefined as unknown as Runtime["db"], owner: opened.owner, secret: opened.secret, databaseKind: opened.kind, startedAt: new Date(), draining: false };

@@ -223,3 +223,28 @@ describe("queue", () => {
     expect(JSON.stringify(lines)).not.toContain("sk-live-1234567890");
   });
 });
+
+describe("claim-time authorization", () => {
+  it("a job whose requester lost the right to run it fails before doing any work", async () => {
+    const { bootstrapTenant, mintKey } = await import("../domain/tenants/bootstrap.service.ts");
+    const { sources } = await import("../../db/schema/index.ts");
+    const boot = await bootstrapTenant(t.client, "claim-auth", { highRisk: false });
+    const key = await mintKey(t.client, { tenantSlug: "claim-auth", role: "operator", platform: false, highRisk: false });
+    const sourceId = await withTenant(t.client, boot.tenant_id, async (tx) => (await tx.insert(sources).values({ tenantId: boot.tenant_id, kind: "scan.iac", displayName: "s", createdBy: "t" }).returning())[0]!.id);
+    let ran = 0;
+    const handler: HandlerDefinition = { jobType: "test.authz", handler: async () => void (ran += 1) };
+    const ok = await withTenant(t.client, boot.tenant_id, (tx) => enqueueJob(tx, { tenantId: boot.tenant_id, sourceId, jobType: "test.authz", requestedBy: `api_key:${key.id}` }));
+    await t.owner.sql`update api_keys set revoked_at = now() where id = ${key.id}`;
+    const revoked = ok.job.id;
+    const gone = await withTenant(t.client, boot.tenant_id, (tx) => enqueueJob(tx, { tenantId: boot.tenant_id, sourceId, jobType: "test.authz", requestedBy: "user:nobody@example.com" }));
+    const worker = await startWorker(rt, { concurrency: 2, handlers: [handler] });
+    const rows = await waitFor(
+      () => t.owner.sql<{ id: string; status: string; last_error: string }[]>`select id, status, last_error from jobs where job_type = 'test.authz'`,
+      (r) => r.length === 2 && r.every((x) => x.status === "failed"),
+    );
+    await worker.stop();
+    expect(ran).toBe(0);
+    expect(rows.find((r) => r.id === revoked)!.last_error).toContain("was revoked");
+    expect(rows.find((r) => r.id === gone.job.id)!.last_error).toContain("no longer a member");
+  });
+});

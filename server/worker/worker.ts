@@ -7,8 +7,10 @@
 // without side effects are batched; when jobs are short, a few more than the free slots are claimed into a small
 // local buffer, bounded so the buffer holds only ~PREFETCH_BUDGET_MS of work (priority and fair share stay within
 // that); jobs whose handler logs nothing write no log lines on success.
+import { requesterRefusal } from "./requester-check.ts";
 import os from "node:os";
 import { randomBytes } from "node:crypto";
+import postgres from "postgres";
 import { and, eq, sql } from "drizzle-orm";
 import type { Runtime } from "../runtime.ts";
 import { withTenant } from "../../db/tenant.ts";
@@ -62,7 +64,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   const workerId = opts.name ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const leaseSeconds = opts.leaseSeconds ?? 30;
   const pollMs = opts.pollMs ?? 2_000;
-  const maxPrefetch = Math.max(0, opts.maxPrefetch ?? 100);
+  const maxPrefetch = Math.max(0, opts.maxPrefetch ?? 400);
   const handlers = new Map(opts.handlers.map((h) => [h.jobType, h]));
   const types = opts.jobTypes ?? [...handlers.keys()];
   const queue = new QueueClient(rt.db.sql, workerId);
@@ -133,19 +135,45 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   ]);
 
   // Idle marking (drizzle/0006_queue_tuning.sql): enqueues NOTIFY only while some worker holds the IDLE lock, so a
-  // worker with free slots holds it before it waits for a NOTIFY, on a connection of its own (a session lock).
-  let idleConn: Awaited<ReturnType<typeof rt.db.sql.reserve>> | undefined;
+  // worker with free slots holds it (a session lock) before it waits for a NOTIFY. It lives on a one-connection
+  // client of its own, not a reserved pool connection: if that connection drops, the lock goes with it, and the
+  // worker learns so (onclose) and marks itself again before it next waits.
   let idleHeld = false;
+  /** True while marked idle with the gate seen clear: from then on every enqueue NOTIFYs, so waiting is safe. */
+  let armed = false;
+  const o = rt.db.sql.options;
+  // The pool's own parsed connection settings (ParsedOptions types some fields, e.g. pass, more narrowly than Options).
+  const idleSql = postgres({
+    host: o.host,
+    port: o.port,
+    path: o.path,
+    database: o.database,
+    user: o.user,
+    pass: o.pass,
+    ssl: o.ssl,
+    target_session_attrs: o.target_session_attrs,
+    connect_timeout: o.connect_timeout,
+    connection: { application_name: `${o.connection.application_name ?? "cairn"}-idle` },
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    fetch_types: false,
+    onnotice: () => {},
+    onclose: () => {
+      idleHeld = false;
+      armed = false;
+      wakeUp();
+    },
+  } as unknown as postgres.Options<Record<string, never>>);
   /** True once this worker is marked idle and every enqueue that could have missed the mark has committed. */
   async function markIdle(): Promise<boolean> {
     try {
       if (!idleHeld) {
-        idleConn ??= await rt.db.sql.reserve();
-        const [r] = await idleConn<{ ok: boolean }[]>`select pg_try_advisory_lock_shared(${WAKE_IDLE_KEY}::bigint) as ok`;
+        const [r] = await idleSql<{ ok: boolean }[]>`select pg_try_advisory_lock_shared(${WAKE_IDLE_KEY}::bigint) as ok`;
         idleHeld = r!.ok;
         if (!idleHeld) return false;
       }
-      const [g] = await idleConn!<{ clear: boolean }[]>`select case when pg_try_advisory_lock(${WAKE_GATE_KEY}::bigint) then pg_advisory_unlock(${WAKE_GATE_KEY}::bigint) else false end as clear`;
+      const [g] = await idleSql<{ clear: boolean }[]>`select case when pg_try_advisory_lock(${WAKE_GATE_KEY}::bigint) then pg_advisory_unlock(${WAKE_GATE_KEY}::bigint) else false end as clear`;
       return g!.clear;
     } catch (err) {
       log.warn({ err: (err as Error).message }, "could not mark the worker idle; polling instead");
@@ -153,18 +181,10 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       return false;
     }
   }
-  /** Drop the IDLE mark and hand the connection back to the pool, never with a session lock still on it. */
   async function unmarkIdle() {
-    const conn = idleConn;
-    idleConn = undefined;
+    if (!idleHeld) return;
     idleHeld = false;
-    if (!conn) return;
-    await conn`select pg_advisory_unlock_all()`.catch(() => {});
-    try {
-      conn.release();
-    } catch {
-      /* the connection is gone, and its locks with it */
-    }
+    await idleSql`select pg_advisory_unlock_all()`.catch(() => {});
   }
 
   // Batched completion for jobs without side effects to commit.
@@ -220,6 +240,11 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       if (!facts.tenant_exists) throw new Error("the job's tenant no longer exists");
       if (job.sourceId && (facts.source_deleted !== false || facts.source_status !== "active")) throw new Error("the source was deleted or disabled after this job was queued");
       if (!facts.credential_ref_exists) throw new Error("the credential reference this job uses was deleted");
+      // ...and so is the requester's own right to run it (a removed member or a revoked key stops the job).
+      if (job.sourceId) {
+        const refused = await requesterRefusal(rt.db, job.tenantId, job.requestedBy, "run:source");
+        if (refused) throw Object.assign(new Error(refused), { permanent: true });
+      }
       const ctx: JobContext = {
         rt,
         job,
@@ -321,13 +346,11 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     // missed during a reconnect is still honoured within a second).
   }, Math.min(1_000, (leaseSeconds * 1000) / 3));
   const reapTimer = setInterval(() => void reapOnce(), opts.reapIntervalMs ?? 5_000);
-  const heartbeatTimer = setInterval(() => void heartbeat().catch(() => {}), 5_000);
+  const heartbeatTimer = setInterval(() => void heartbeat().catch((err) => log.warn({ err: (err as Error).message }, "heartbeat failed")), 5_000);
 
   const loop = (async () => {
     let backoff = 250;
     let idleBackoff = 2;
-    // True while marked idle with the gate seen clear: from then on every enqueue NOTIFYs, so waiting is safe.
-    let armed = false;
     while (!stopping) {
       while (runningCount < opts.concurrency && buffer.length) void runJob(buffer.shift()!);
       const ahead = prefetch();
@@ -361,7 +384,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       if (claimed.length === want) {
         // More may be queued: stay busy, and let enqueues skip their NOTIFY.
         armed = false;
-        if (idleConn) void unmarkIdle();
+        if (idleHeld) void unmarkIdle();
       }
       if (claimed.length > 0) continue;
       if (!armed) {
@@ -401,6 +424,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       clearInterval(reapTimer);
       clearInterval(heartbeatTimer);
       await unmarkIdle();
+      await idleSql.end({ timeout: 5 }).catch(() => {});
       await Promise.all(listeners.map((l) => l.unlisten().catch(() => {})));
       await heartbeat("stopped").catch(() => {});
       log.info("worker stopped");
