@@ -39,6 +39,13 @@ export interface WorkerOptions {
 
 /** The local buffer holds at most about this much work (estimated from recent run times), so it delays little. */
 const PREFETCH_BUDGET_MS = 20;
+/**
+ * A database call caught in the driver's write-after-close race (server/driver-guard.ts) never settles. An attempt
+ * still unfinished this long after its time budget (or after its handler returned) is abandoned: the slot is freed
+ * and its lease no longer renewed, so the reaper hands the job to a worker again. Its side effects cannot apply
+ * twice: completion requires the lease.
+ */
+const ABANDON_AFTER_MS = 15_000;
 
 type StopReason = "cancelled" | "timed_out" | "lease_lost" | "shutdown";
 
@@ -48,6 +55,9 @@ interface Active {
   controller: AbortController;
   reason?: StopReason;
   started: boolean;
+  /** Past this time an unfinished attempt is abandoned (see the watchdog); 0 until the job starts. */
+  deadline: number;
+  abandoned?: boolean;
 }
 
 export interface Worker {
@@ -219,6 +229,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     const { job, facts, controller } = entry;
     const def = handlers.get(job.jobType);
     entry.started = true;
+    entry.deadline = Date.now() + job.timeBudgetSeconds * 1000 + ABANDON_AFTER_MS;
     runningCount++;
     const t0 = performance.now();
     const jobLog = new JobLog(rt.db, job);
@@ -255,6 +266,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       };
       const outcome = await def.handler(ctx);
       if (controller.signal.aborted) throw controller.signal.reason ?? new Error("aborted");
+      entry.deadline = Date.now() + ABANDON_AFTER_MS; // completing: a few round trips at most
       if (outcome?.commit || outcome?.result) {
         // Side effects and completion in one transaction, only while this worker still owns the lease.
         await withTenant(rt.db, job.tenantId, async (tx) => {
@@ -297,8 +309,10 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       const ms = performance.now() - t0;
       avgRunMs = avgRunMs === undefined ? ms : avgRunMs * 0.9 + ms * 0.1;
       await jobLog.flush();
-      held.delete(job.id);
-      runningCount--;
+      if (!entry.abandoned) {
+        held.delete(job.id);
+        runningCount--;
+      }
       wakeUp();
     }
   }
@@ -326,6 +340,17 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   }
 
   const renewTimer = setInterval(async () => {
+    const now = Date.now();
+    for (const a of held.values()) {
+      if (a.started && !a.abandoned && a.deadline && now > a.deadline) {
+        a.abandoned = true;
+        held.delete(a.job.id);
+        runningCount--;
+        log.warn({ job: a.job.id }, "attempt stuck on the database; abandoned (its lease will expire and the job run again)");
+        abortJob(a, "lease_lost", new Error("attempt abandoned"));
+        wakeUp();
+      }
+    }
     const ids = [...held.keys()];
     if (!ids.length) return;
     try {
@@ -377,7 +402,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         break;
       }
       for (const { job, facts } of claimed) {
-        const entry: Active = { job, facts, controller: new AbortController(), started: false };
+        const entry: Active = { job, facts, controller: new AbortController(), started: false, deadline: 0 };
         held.set(job.id, entry);
         buffer.push(entry);
       }
@@ -417,7 +442,10 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       if (waiting.length) await queue.release(waiting.map((a) => a.job.id)).catch(() => {});
       const deadline = Date.now() + graceMs;
       while (runningCount && Date.now() < deadline) await sleep(25);
-      for (const a of held.values()) abortJob(a, "shutdown", new Error("worker shutting down"));
+      for (const a of held.values()) {
+        abortJob(a, "shutdown", new Error("worker shutting down"));
+        if (a.started) a.deadline = Math.min(a.deadline, Date.now() + 3_000); // a stuck attempt must not hold shutdown
+      }
       while (runningCount) await sleep(10);
       await flushCompletions();
       clearInterval(renewTimer);

@@ -147,7 +147,7 @@ describe("source.collect", () => {
   });
 
   it("puts a missing path among good ones on the collect stage as a warning", async () => {
-    const missing = path.join(dataDir, "no-such-dir");
+    const missing = path.join(os.tmpdir(), `cairn-no-such-dir-${process.pid}`);
     const { run, job } = await newSourceAndRun({ paths: [path.join(FIXTURES, "windsurf"), missing] });
     const outcome = (await sourceCollectHandler.handler(harness(job).ctx)) as JobOutcome;
     await inTenant((tx) => outcome.commit!(tx));
@@ -157,7 +157,7 @@ describe("source.collect", () => {
   });
 
   it("fails the collect stage with a clear error when no scope path exists, and records it on the source", async () => {
-    const missing = path.join(dataDir, "gone");
+    const missing = path.join(os.tmpdir(), `cairn-gone-${process.pid}`);
     const { source, run, job } = await newSourceAndRun({ paths: [missing] });
     const err = await sourceCollectHandler.handler(harness(job).ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
