@@ -42,7 +42,7 @@ export class TransientError extends Error {
   }
 }
 
-const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P02", "57P03", "08000", "08003", "08006", "40001", "40P01"]);
+const TRANSIENT_CODES = new Set(["CONNECT_TIMEOUT", "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P02", "57P03", "08000", "08003", "08006", "40001", "40P01"]);
 
 export function isTransient(err: unknown): boolean {
   if (err instanceof TransientError) return true;
