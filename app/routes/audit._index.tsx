@@ -15,6 +15,7 @@ import { EmptyState } from "../components/empty-state";
 import { Notice } from "../components/notice";
 import { StatusBadge, type StatusTone } from "../components/status-badge";
 import { UtcTime } from "../components/utc-time";
+import { FilterSelect } from "../components/filter-select";
 
 type ListInput = NonNullable<inferRouterInputs<AppRouter>["audit"]["list"]>;
 type AuditEvent = inferRouterOutputs<AppRouter>["audit"]["list"]["items"][number];
@@ -170,19 +171,7 @@ function FilterForm({ filters }: { filters: Record<string, string> }) {
       {field("action", "Action", "api_key.*", "Exact, or a prefix ending in *")}
       {field("target_type", "Target type", "member")}
       {field("target_id", "Target id", "")}
-      <div className="field">
-        <label className="field-label" htmlFor="audit-outcome">
-          Outcome
-        </label>
-        <select id="audit-outcome" className="input input-compact audit-filter-input" name="outcome" defaultValue={filters.outcome ?? ""}>
-          <option value="">Any</option>
-          {OUTCOMES.map((o) => (
-            <option key={o} value={o}>
-              {o}
-            </option>
-          ))}
-        </select>
-      </div>
+      <FilterSelect id="audit-outcome" label="Outcome" name="outcome" value={filters.outcome} options={OUTCOMES.map((o) => ({ value: o, label: o }))} />
       <div className="field">
         <label className="field-label" htmlFor="audit-from">
           From (UTC)

@@ -10,6 +10,7 @@ import { EmptyState } from "../components/empty-state";
 import { JobsTable } from "../components/jobs-table";
 import { KeysetPager } from "../components/keyset-pager";
 import { Notice } from "../components/notice";
+import { FilterSelect } from "../components/filter-select";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Jobs") }];
 
@@ -58,19 +59,7 @@ export default function JobsPage() {
       <section className="panel" aria-label="Jobs">
         <div className="panel-body">
           <Form method="get" className="audit-filters" data-testid="jobs-filters">
-            <div className="field">
-              <label className="field-label" htmlFor="jobs-status">
-                Status
-              </label>
-              <select id="jobs-status" className="input input-compact audit-filter-input" name="status" defaultValue={filters.status ?? ""}>
-                <option value="">Any</option>
-                {JOB_STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {statusLabel(s)}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <FilterSelect id="jobs-status" label="Status" name="status" value={filters.status} options={JOB_STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))} />
             <div className="field">
               <label className="field-label" htmlFor="jobs-type">
                 Job type

@@ -17,6 +17,7 @@ import { RunsTable } from "../components/runs-table";
 import { ConfirmButton } from "../components/confirm-button";
 import { UtcTime } from "../components/utc-time";
 import { RunLink, WorkStatus } from "../components/work-status";
+import { FilterSelect } from "../components/filter-select";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Runs") }];
 
@@ -66,32 +67,8 @@ export async function loader({ context, request }: LoaderFunctionArgs) {
 function FilterForm({ filters, sources }: { filters: Record<string, string>; sources: { id: string; name: string }[] }) {
   return (
     <Form method="get" className="audit-filters" data-testid="runs-filters">
-      <div className="field">
-        <label className="field-label" htmlFor="runs-status">
-          Status
-        </label>
-        <select id="runs-status" className="input input-compact audit-filter-input" name="status" defaultValue={filters.status ?? ""}>
-          <option value="">Any</option>
-          {RUN_STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {statusLabel(s)}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label className="field-label" htmlFor="runs-trigger">
-          Trigger
-        </label>
-        <select id="runs-trigger" className="input input-compact audit-filter-input" name="trigger" defaultValue={filters.trigger ?? ""}>
-          <option value="">Any</option>
-          {RUN_TRIGGERS.map((t) => (
-            <option key={t} value={t}>
-              {TRIGGER_LABEL[t]}
-            </option>
-          ))}
-        </select>
-      </div>
+      <FilterSelect id="runs-status" label="Status" name="status" value={filters.status} options={RUN_STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))} />
+      <FilterSelect id="runs-trigger" label="Trigger" name="trigger" value={filters.trigger} options={RUN_TRIGGERS.map((t) => ({ value: t, label: TRIGGER_LABEL[t] }))} />
       <div className="field">
         <label className="field-label" htmlFor="runs-source">
           Source

@@ -11,6 +11,7 @@ import { StatusBadge } from "../components/status-badge";
 import { UtcTime } from "../components/utc-time";
 import { RunLink, WorkStatus } from "../components/work-status";
 import { RunNow } from "../components/run-now";
+import { FilterSelect } from "../components/filter-select";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Sources") }];
 
@@ -73,32 +74,8 @@ export default function SourcesPage() {
       <section className="panel" aria-label="Sources">
         <div className="panel-body">
           <Form method="get" className="audit-filters" data-testid="sources-filters">
-            <div className="field">
-              <label className="field-label" htmlFor="sources-kind">
-                Kind
-              </label>
-              <select id="sources-kind" className="input input-compact audit-filter-input" name="kind" defaultValue={filters.kind ?? ""}>
-                <option value="">Any</option>
-                {SOURCE_KINDS.map((k) => (
-                  <option key={k.kind} value={k.kind}>
-                    {k.kind}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label className="field-label" htmlFor="sources-status">
-                Status
-              </label>
-              <select id="sources-status" className="input input-compact audit-filter-input" name="status" defaultValue={filters.status ?? ""}>
-                <option value="">Any</option>
-                {STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {SOURCE_STATUS[s].label}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <FilterSelect id="sources-kind" label="Kind" name="kind" value={filters.kind} options={SOURCE_KINDS.map((k) => ({ value: k.kind, label: k.kind }))} />
+            <FilterSelect id="sources-status" label="Status" name="status" value={filters.status} options={STATUSES.map((s) => ({ value: s, label: SOURCE_STATUS[s].label }))} />
             <div className="field">
               <label className="field-label" htmlFor="sources-label">
                 Label
