@@ -1,3 +1,4 @@
+import { Link } from "@remix-run/react";
 // One "Any or one of these" select of a list page's GET filter form.
 export function FilterSelect({ id, label, name, value, options }: { id: string; label: string; name: string; value: string | undefined; options: { value: string; label: string }[] }) {
   return (
@@ -13,6 +14,22 @@ export function FilterSelect({ id, label, name, value, options }: { id: string; 
           </option>
         ))}
       </select>
+    </div>
+  );
+}
+
+/** The Filter button of a list page's GET filter form, and Clear (back to `clearTo`) while any filter is set. */
+export function FilterActions({ clearTo, filtered }: { clearTo: string; filtered: boolean }) {
+  return (
+    <div className="form-actions audit-filter-actions">
+      <button type="submit" className="button button-small button-primary">
+        Filter
+      </button>
+      {filtered ? (
+        <Link to={clearTo} className="button button-small">
+          Clear
+        </Link>
+      ) : null}
     </div>
   );
 }

@@ -15,7 +15,7 @@ import { EmptyState } from "../components/empty-state";
 import { Notice } from "../components/notice";
 import { StatusBadge, type StatusTone } from "../components/status-badge";
 import { UtcTime } from "../components/utc-time";
-import { FilterSelect } from "../components/filter-select";
+import { FilterActions, FilterSelect } from "../components/filter-select";
 
 type ListInput = NonNullable<inferRouterInputs<AppRouter>["audit"]["list"]>;
 type AuditEvent = inferRouterOutputs<AppRouter>["audit"]["list"]["items"][number];
@@ -184,16 +184,7 @@ function FilterForm({ filters }: { filters: Record<string, string> }) {
         </label>
         <input id="audit-to" className="input input-compact audit-filter-input" type="datetime-local" name="to" defaultValue={filters.to ?? ""} />
       </div>
-      <div className="form-actions audit-filter-actions">
-        <button type="submit" className="button button-small button-primary">
-          Filter
-        </button>
-        {Object.keys(filters).length ? (
-          <Link to="/audit" className="button button-small">
-            Clear
-          </Link>
-        ) : null}
-      </div>
+      <FilterActions clearTo="/audit" filtered={Object.keys(filters).length > 0} />
     </Form>
   );
 }

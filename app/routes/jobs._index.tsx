@@ -10,7 +10,7 @@ import { EmptyState } from "../components/empty-state";
 import { JobsTable } from "../components/jobs-table";
 import { KeysetPager } from "../components/keyset-pager";
 import { Notice } from "../components/notice";
-import { FilterSelect } from "../components/filter-select";
+import { FilterActions, FilterSelect } from "../components/filter-select";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Jobs") }];
 
@@ -73,16 +73,7 @@ export default function JobsPage() {
               <input id="jobs-run" className="input input-compact audit-filter-input" name="run_id" defaultValue={filters.run_id ?? ""} autoComplete="off" />
             </div>
             {filters.source_id ? <input type="hidden" name="source_id" value={filters.source_id} /> : null}
-            <div className="form-actions audit-filter-actions">
-              <button type="submit" className="button button-small button-primary">
-                Filter
-              </button>
-              {filtered ? (
-                <Link to="/jobs" className="button button-small">
-                  Clear
-                </Link>
-              ) : null}
-            </div>
+            <FilterActions clearTo="/jobs" filtered={filtered} />
           </Form>
           {filters.source_id ? (
             <Notice tone="info">

@@ -17,7 +17,7 @@ import { RunsTable } from "../components/runs-table";
 import { ConfirmButton } from "../components/confirm-button";
 import { UtcTime } from "../components/utc-time";
 import { RunLink, WorkStatus } from "../components/work-status";
-import { FilterSelect } from "../components/filter-select";
+import { FilterActions, FilterSelect } from "../components/filter-select";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Runs") }];
 
@@ -95,16 +95,7 @@ function FilterForm({ filters, sources }: { filters: Record<string, string>; sou
         </label>
         <input id="runs-to" className="input input-compact audit-filter-input" type="datetime-local" name="to" defaultValue={filters.to ?? ""} />
       </div>
-      <div className="form-actions audit-filter-actions">
-        <button type="submit" className="button button-small button-primary">
-          Filter
-        </button>
-        {Object.keys(filters).length ? (
-          <Link to="/runs" className="button button-small">
-            Clear
-          </Link>
-        ) : null}
-      </div>
+      <FilterActions clearTo="/runs" filtered={Object.keys(filters).length > 0} />
     </Form>
   );
 }

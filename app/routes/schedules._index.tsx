@@ -7,6 +7,7 @@ import { PageHeader } from "../components/page-header";
 import { EmptyState } from "../components/empty-state";
 import { KeysetPager } from "../components/keyset-pager";
 import { SchedulesTable } from "../components/schedules-table";
+import { FilterActions } from "../components/filter-select";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Schedules") }];
 
@@ -53,16 +54,7 @@ export default function SchedulesPage() {
                 <option value="false">Disabled</option>
               </select>
             </div>
-            <div className="form-actions audit-filter-actions">
-              <button type="submit" className="button button-small button-primary">
-                Filter
-              </button>
-              {filtered ? (
-                <Link to="/schedules" className="button button-small">
-                  Clear
-                </Link>
-              ) : null}
-            </div>
+            <FilterActions clearTo="/schedules" filtered={filtered} />
           </Form>
         </div>
         {schedules.length ? (

@@ -11,7 +11,7 @@ import { StatusBadge } from "../components/status-badge";
 import { UtcTime } from "../components/utc-time";
 import { RunLink, WorkStatus } from "../components/work-status";
 import { RunNow } from "../components/run-now";
-import { FilterSelect } from "../components/filter-select";
+import { FilterActions, FilterSelect } from "../components/filter-select";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Sources") }];
 
@@ -82,16 +82,7 @@ export default function SourcesPage() {
               </label>
               <input id="sources-label" className="input input-compact audit-filter-input" name="label" defaultValue={filters.label ?? ""} placeholder="team=platform" autoComplete="off" />
             </div>
-            <div className="form-actions audit-filter-actions">
-              <button type="submit" className="button button-small button-primary">
-                Filter
-              </button>
-              {filtered ? (
-                <Link to="/sources" className="button button-small">
-                  Clear
-                </Link>
-              ) : null}
-            </div>
+            <FilterActions clearTo="/sources" filtered={filtered} />
           </Form>
         </div>
         {sources.length ? (
