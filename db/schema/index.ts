@@ -3,3 +3,4 @@ export * from "./tenancy.ts";
 export * from "./auth.ts";
 export * from "./audit.ts";
 export * from "./control.ts";
+export * from "./fabric.ts";
