@@ -4,3 +4,4 @@ export * from "./auth.ts";
 export * from "./audit.ts";
 export * from "./control.ts";
 export * from "./fabric.ts";
+export * from "./findings.ts";
