@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/test-db.ts";
 import { testRuntime } from "../../../test/runtime.ts";
 import { withTenant, type Tx } from "../../../db/tenant.ts";
-import { credentialRefs, evidence, runs, sources, type Stages } from "../../../db/schema/index.ts";
+import { credentialRefs, evidence, findingEvidence, findings, policies, policyBindings, runs, sources, type Stages } from "../../../db/schema/index.ts";
 import "../../connectors/index.ts";
 import { createTenant } from "../../domain/tenants/tenants.service.ts";
 import { createRun } from "../../domain/runs/create-run.service.ts";
@@ -104,7 +104,7 @@ describe("source.collect", () => {
 
     // Progress was visible while it ran.
     const statuses = h.snapshots.map((s) => [s.collect.status, s.normalize.status, s.evaluate.status, s.evidence.status].join(" "));
-    expect(statuses).toEqual(["running pending pending pending", "running pending pending pending", "succeeded running pending pending", "succeeded succeeded skipped running"]);
+    expect(statuses).toEqual(["running pending pending pending", "running pending pending pending", "succeeded running pending pending", "succeeded succeeded running running"]);
 
     // Nothing final is written before commit.
     expect((await readRun(run.id)).status).toBe("running");
@@ -119,13 +119,13 @@ describe("source.collect", () => {
     expect(done.stages.collect).toMatchObject({ status: "succeeded", items: 82, errors: [] });
     expect(done.stages.normalize.status).toBe("succeeded");
     expect(done.stages.normalize.items).toBeGreaterThan(82);
-    expect(done.stages.evaluate).toMatchObject({ status: "skipped", items: 0, errors: [] });
+    expect(done.stages.evaluate).toMatchObject({ status: "succeeded", items: 30, errors: [] });
     expect(done.stages.evidence).toMatchObject({ status: "succeeded", items: 2 });
     for (const cell of Object.values(done.stages)) {
       expect(cell.started_at).not.toBeNull();
       expect(Date.parse(cell.ended_at!)).toBeGreaterThanOrEqual(Date.parse(cell.started_at!));
     }
-    expect(h.logs.some((l) => l.includes("evaluate skipped: policy evaluation arrives with policy bindings"))).toBe(true);
+    expect(h.logs).toContain("info: evaluated 30 finding(s): 30 new, 0 seen again, 0 reopened, 0 resolved");
 
     const src = await readSource(source.id);
     expect(src.lastOutcome).toBe("succeeded");
@@ -212,5 +212,65 @@ describe("source.collect", () => {
     expect(h.redacted).toEqual([secret]);
     await inTenant((tx) => outcome.commit!(tx));
     expect((await readRun(run.id)).status).toBe("succeeded");
+  });
+
+  it("turns the connector's findings into findings: a re-run updates them, a removed cause resolves them, an enforce binding fails the evaluate stage", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-collect-findings-"));
+    const file = path.join(dir, ".mcp.json");
+    const writeConfig = (token: string) =>
+      fs.writeFileSync(file, JSON.stringify({ mcpServers: { tracker: { command: "node", args: ["server.js"], env: { API_TOKEN: token, LOG_LEVEL: "debug" } } } }));
+    const collectOnce = async (sourceId?: string) => {
+      const { source, run, job } = sourceId
+        ? await inTenant(async (tx) => {
+            const created = await createRun(tx, { tenantId: tenant, sourceId, trigger: "manual", requestedBy: "user:test" });
+            if (created.status !== "created") throw new Error("run not created");
+            const [src] = await tx.select().from(sources).where(eq(sources.id, sourceId));
+            return { source: src!, run: created.run, job: { ...created.job, status: "running" as const, attempts: 1 } };
+          })
+        : await newSourceAndRun({ paths: [dir] });
+      const h = harness(job);
+      const outcome = (await sourceCollectHandler.handler(h.ctx)) as JobOutcome;
+      await inTenant((tx) => outcome.commit!(tx));
+      return { source, run: await readRun(run.id), logs: h.logs };
+    };
+    const sourceFindings = (sourceId: string) => inTenant((tx) => tx.select().from(findings).where(eq(findings.sourceId, sourceId)));
+    try {
+      writeConfig(FAKE_SECRET);
+      const first = await collectOnce();
+      const [found] = await sourceFindings(first.source.id);
+      expect(found).toMatchObject({ rule: "mcp.inline_secret", status: "open", severity: "high", lastRunId: first.run.id, location: `${file}#/mcpServers/tracker` });
+      expect(first.run.stages.evaluate).toMatchObject({ status: "succeeded", items: 1 });
+
+      // Twice: the same finding, seen again.
+      const second = await collectOnce(first.source.id);
+      const again = await sourceFindings(first.source.id);
+      expect(again).toHaveLength(1);
+      expect(again[0]).toMatchObject({ id: found!.id, status: "open", lastRunId: second.run.id, firstRunId: first.run.id });
+      expect(second.logs).toContain("info: evaluated 1 finding(s): 0 new, 1 seen again, 0 reopened, 0 resolved");
+      // Linked to the inventory evidence of both runs.
+      const links = await inTenant((tx) => tx.select({ runId: evidence.runId, kind: evidence.kind }).from(findingEvidence).innerJoin(evidence, eq(evidence.id, findingEvidence.evidenceId)).where(eq(findingEvidence.findingId, found!.id)));
+      expect(links.filter((l) => l.kind === INVENTORY_EVIDENCE_KIND).map((l) => l.runId).sort()).toEqual([first.run.id, second.run.id].sort());
+
+      // The secret is replaced by a reference: the finding is resolved by that run.
+      writeConfig("${API_TOKEN}");
+      const fixed = await collectOnce(first.source.id);
+      expect((await sourceFindings(first.source.id))[0]).toMatchObject({ status: "resolved", resolution: "not_seen", resolvedRunId: fixed.run.id });
+      expect(fixed.run.stages.evaluate).toMatchObject({ status: "succeeded", items: 1 });
+
+      // It comes back while the tenant enforces mcp rules: reopened, the evaluate stage and the run fail.
+      const [policy] = await inTenant((tx) => tx.insert(policies).values({ tenantId: tenant, name: "no inline secrets", rules: [{ rule: "mcp.*", enabled: true }], createdBy: "user:test" }).returning());
+      await inTenant((tx) => tx.insert(policyBindings).values({ tenantId: tenant, policyId: policy!.id, targetType: "source", targetId: first.source.id, mode: "enforce", createdBy: "user:test" }));
+      writeConfig(FAKE_SECRET);
+      const enforced = await collectOnce(first.source.id);
+      expect(enforced.run.status).toBe("failed");
+      expect(enforced.run.error).toBe("Policy enforcement failed: 1 open finding(s) violate enforce bindings");
+      expect(enforced.run.stages.evaluate).toMatchObject({ status: "failed", items: 1, errors: [{ message: 'enforce: 1 open finding(s) of rule mcp.inline_secret under policy "no inline secrets"' }] });
+      expect(enforced.run.stages.evidence.status).toBe("succeeded");
+      expect((await sourceFindings(first.source.id))[0]).toMatchObject({ status: "open", enforcement: "enforce", reopenedCount: 1 });
+      expect((await readSource(first.source.id)).lastOutcome).toBe("failed");
+      expect((await readEvidence(enforced.run.id)).length).toBe(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,23 +1,26 @@
-// The `source.collect` job: one pipeline run of a source. Collect (the connector), normalize (validate and count the
-// graph), evaluate (skipped until policy bindings exist), evidence (the connector's artifacts plus the inventory
-// document, stored and signed). Stage cells are written as each stage starts and ends so the run row shows live
-// progress; the evidence rows, the final run status and the source's last outcome are written in `commit`, in the
-// transaction that completes the job, so they happen exactly once.
+// The `source.collect` job: one pipeline run of a source. Collect (the connector), normalize (check the graph),
+// evaluate (the policy bindings in force decide each finding; findings are created, updated, resolved or reopened by
+// fingerprint), evidence (the connector's artifacts plus the inventory document, stored and signed). Stage cells are
+// written as each stage starts and ends so the run row shows live progress. Everything that writes domain rows — the
+// evidence rows, then the assets, relations, findings and their evidence links, the final run status and the
+// source's last outcome — happens in `commit`, in the transaction that completes the job, so it happens exactly once.
 import { markRecovered } from "../../domain/runs/lineage.ts";
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Tx } from "../../../db/tenant.ts";
 import { runs, sources, type StageCell, type StageName, type Stages } from "../../../db/schema/index.ts";
 import { connectorFor } from "../../connectors/registry.ts";
-import type { ConnectorOutput } from "../../connectors/contract.ts";
 import { resolveCredentialsForJob } from "../../domain/credentials/credential-broker.ts";
 import { freshStages } from "../../domain/runs/stages.ts";
 import { RUN_JOB_TYPE } from "../../domain/runs/create-run.service.ts";
 import { evidenceServices, prepareEvidence, insertEvidence, type PreparedEvidence } from "../../evidence/evidence.service.ts";
+import { normalizeGraph } from "../../findings/graph.ts";
+import { INVENTORY_EVIDENCE_KIND, INVENTORY_FORMAT } from "../../findings/inventory.ts";
+import { materializeGraph, type MaterializeResult } from "../../findings/materialize.service.ts";
 import type { JobRow } from "../../queue/enqueue.ts";
 import type { HandlerDefinition, JobContext, JobOutcome } from "../handler.ts";
 
-export const INVENTORY_EVIDENCE_KIND = "inventory";
+export { INVENTORY_EVIDENCE_KIND };
 const MAX_STAGE_ERRORS = 50;
 
 /** A failure retrying cannot fix (the worker treats errors marked permanent as final at once). */
@@ -42,57 +45,16 @@ async function saveStages(tx: Tx, runId: string, stages: Stages, extra: PgUpdate
   return updated.length > 0;
 }
 
-// ------------------------------------------------------------------------------------------------------ normalize
+// ------------------------------------------------------------------------------------------------------ evaluate
 
-interface NormalizedGraph {
-  assets: Record<string, unknown>[];
-  relations: Record<string, unknown>[];
-  findings: Record<string, unknown>[];
-  errors: StageCell["errors"];
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * Normalization, for now: every asset needs an id and a type (ids unique), every relation must join two known
- * assets, every finding needs a rule and, when it names an asset, a known one. Entries that fail are dropped and
- * listed as stage errors.
- */
-export function normalizeGraph(graph: ConnectorOutput["graph"]): NormalizedGraph {
-  const errors: StageCell["errors"] = [];
-  const ids = new Set<string>();
-  const assets: Record<string, unknown>[] = [];
-  for (const [i, a] of (graph.assets ?? []).entries()) {
-    if (!isRecord(a) || typeof a.id !== "string" || !a.id || typeof a.type !== "string" || !a.type) {
-      errors.push({ message: "asset without a string id and type was dropped", where: `/assets/${i}` });
-    } else if (ids.has(a.id)) {
-      errors.push({ message: `duplicate asset id ${a.id} was dropped`, where: `/assets/${i}` });
-    } else {
-      ids.add(a.id);
-      assets.push(a);
-    }
-  }
-  const relations: Record<string, unknown>[] = [];
-  for (const [i, r] of (graph.relations ?? []).entries()) {
-    if (!isRecord(r) || typeof r.type !== "string" || typeof r.from !== "string" || typeof r.to !== "string") {
-      errors.push({ message: "relation without a string type, from and to was dropped", where: `/relations/${i}` });
-    } else if (!ids.has(r.from) || !ids.has(r.to)) {
-      errors.push({ message: `relation ${r.type} refers to an unknown asset and was dropped`, where: `/relations/${i}` });
-    } else {
-      relations.push(r);
-    }
-  }
-  const findings: Record<string, unknown>[] = [];
-  for (const [i, f] of (graph.findings ?? []).entries()) {
-    if (!isRecord(f) || typeof f.rule !== "string") {
-      errors.push({ message: "finding without a rule was dropped", where: `/findings/${i}` });
-    } else if (f.asset !== undefined && (typeof f.asset !== "string" || !ids.has(f.asset))) {
-      errors.push({ message: `finding ${f.rule} refers to an unknown asset and was dropped`, where: `/findings/${i}` });
-    } else {
-      findings.push(f);
-    }
-  }
-  return { assets, relations, findings, errors };
+/** The evaluate cell from what materializeGraph did: failed when open findings violate an enforce binding. */
+export function evaluateOutcome(result: MaterializeResult): { status: StageCell["status"]; items: number; errors: StageCell["errors"]; runError: string | null } {
+  const items = result.created.length + result.updated.length + result.reopened.length + result.resolved.length;
+  if (!result.enforcedFailures) return { status: "succeeded", items, errors: [], runError: null };
+  const errors = result.enforced.map((e) => ({
+    message: `enforce: ${e.findings} open finding(s) of rule ${e.rule} under ${e.policies.length === 1 ? "policy" : "policies"} ${e.policies.map((p) => `"${p}"`).join(", ")}`,
+  }));
+  return { status: "failed", items, errors, runError: `Policy enforcement failed: ${result.enforcedFailures} open finding(s) violate enforce bindings` };
 }
 
 // ------------------------------------------------------------------------------------------------------ handler
@@ -158,13 +120,11 @@ export async function runSourceCollect(ctx: JobContext): Promise<JobOutcome> {
     await ctx.inTenant((tx) => saveStages(tx, runId, stages));
     const graph = normalizeGraph(output.graph);
     end("normalize", "succeeded", graph.assets.length + graph.relations.length, graph.errors);
-    ctx.log("info", `normalized ${graph.assets.length} asset(s) and ${graph.relations.length} relation(s)${graph.errors.length ? `; ${graph.errors.length} entr(ies) dropped` : ""}`);
+    ctx.log("info", `normalized ${graph.assets.length} asset(s), ${graph.relations.length} relation(s) and ${graph.findings.length} finding(s)${graph.errors.length ? `; ${graph.errors.length} problem(s) with entries` : ""}`);
 
-    // evaluate: no policy engine yet. Said plainly rather than reported as a pass.
+    // evaluate: starts now and ends in commit, where the bindings in force decide the findings and they are written.
     signal.throwIfAborted();
     begin("evaluate");
-    end("evaluate", "skipped", 0);
-    ctx.log("info", `evaluate skipped: policy evaluation arrives with policy bindings; the connector's ${graph.findings.length} finding(s) are kept in the inventory evidence`);
 
     // evidence: blobs are stored and signed now; their rows are inserted in commit.
     signal.throwIfAborted();
@@ -178,7 +138,7 @@ export async function runSourceCollect(ctx: JobContext): Promise<JobOutcome> {
       prepared.push(await prepareEvidence({ ...base, kind: artifact.kind, contentType: artifact.contentType, body: artifact.body }, services));
     }
     const inventory = {
-      format: "cairn.inventory/v1",
+      format: INVENTORY_FORMAT,
       source: { id: source.id, kind: source.kind },
       run_id: runId,
       job_id: job.id,
@@ -187,7 +147,9 @@ export async function runSourceCollect(ctx: JobContext): Promise<JobOutcome> {
       items: output.items,
       summary: output.summary,
       warnings: output.warnings,
-      graph: { assets: graph.assets, relations: graph.relations, findings: graph.findings },
+      // The connector's whole current picture: findings of this source missing from it are resolved.
+      complete: true,
+      graph: { assets: output.graph.assets ?? [], relations: output.graph.relations ?? [], findings: output.graph.findings ?? [] },
     };
     signal.throwIfAborted();
     prepared.push(await prepareEvidence({ ...base, kind: INVENTORY_EVIDENCE_KIND, contentType: "application/json", body: Buffer.from(JSON.stringify(inventory)) }, services));
@@ -206,12 +168,31 @@ export async function runSourceCollect(ctx: JobContext): Promise<JobOutcome> {
     return {
       result,
       commit: async (tx) => {
-        await insertEvidence(tx, prepared);
+        // Evidence rows first: the findings are linked to them (the inventory document, the graph's own record, last).
+        const rows = await insertEvidence(tx, prepared);
+        const materialized = await materializeGraph(tx, {
+          tenantId: job.tenantId,
+          sourceId: source.id,
+          runId,
+          jobId: job.id,
+          evidenceIds: rows.map((r) => r.id),
+          graph: inventory.graph,
+          complete: true,
+        });
+        const evaluated = evaluateOutcome(materialized);
+        stages.evaluate = { ...stages.evaluate, status: evaluated.status, items: evaluated.items, ended_at: now(), errors: capped(evaluated.errors) };
+        ctx.log(
+          evaluated.status === "failed" ? "warn" : "info",
+          `evaluated ${materialized.findingIds.length} finding(s): ${materialized.created.length} new, ${materialized.updated.length} seen again, ${materialized.reopened.length} reopened, ${materialized.resolved.length} resolved` +
+            `${materialized.droppedByPolicy ? `, ${materialized.droppedByPolicy} dropped by policy` : ""}${materialized.bindingsApplied.length ? ` (${materialized.bindingsApplied.length} binding(s) applied)` : ""}` +
+            `${evaluated.runError ? `; ${evaluated.runError}` : ""}`,
+        );
         const finished = new Date();
-        await saveStages(tx, runId, stages, { status: "succeeded", endedAt: finished, error: null });
-        await recordSourceOutcome(tx, source.id, runId, "succeeded", finished);
+        const status = evaluated.runError ? "failed" : "succeeded";
+        await saveStages(tx, runId, stages, { status, endedAt: finished, error: evaluated.runError });
+        await recordSourceOutcome(tx, source.id, runId, status, finished);
         // A successful retry recovers every failed run up its lineage.
-        await markRecovered(tx, runId);
+        if (status === "succeeded") await markRecovered(tx, runId);
       },
     };
   } catch (err) {
