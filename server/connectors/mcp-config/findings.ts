@@ -1,6 +1,7 @@
 // The cheap, unambiguous checks on an MCP inventory: inline secrets (reported by key only), packages fetched
-// unpinned at every start, plain-http remotes off this machine, and filesystem servers granted `/` or a home dir.
-// Policy-driven evaluation comes later with policy bindings; these travel in the connector's graph.
+// unpinned at every start (also behind a shell), servers started through a shell's command string, plain-http
+// remotes off this machine, and filesystem servers granted `/` or a home dir. They travel in the connector's graph;
+// the evaluate stage applies the policy bindings in force to them (rule metadata: server/findings/rules.ts).
 import { createHash } from "node:crypto";
 import type { ServerEntry } from "./parse-config.ts";
 
@@ -24,6 +25,7 @@ export const RULES = {
   unpinnedPackage: "mcp.unpinned_package",
   plainHttpRemote: "mcp.plain_http_remote",
   broadFilesystemRoot: "mcp.broad_filesystem_root",
+  shellWrappedCommand: "mcp.shell_wrapped_command",
 } as const;
 
 function fingerprint(...parts: string[]): string {
@@ -89,6 +91,16 @@ export function serverFindings(server: ServerEntry, assetId: string, file: strin
     if (parsed && parsed.protocol === "http:" && !isLocalHost(parsed.hostname)) {
       add(RULES.plainHttpRemote, "high", `MCP server "${server.name}" is reached over plain http at ${parsed.host}`, `url:${parsed.host}`, { host: parsed.host, transport: server.transport });
     }
+  }
+
+  if (server.shell) {
+    const { shell, flag, innerProgram } = server.shell;
+    add(RULES.shellWrappedCommand, "medium", `MCP server "${server.name}" is started through ${shell} ${flag}${innerProgram ? ` (running ${innerProgram})` : ""}`, `shell:${shell}`, {
+      shell,
+      flag,
+      inner_program: innerProgram,
+      launcher: server.program,
+    });
   }
 
   if (isFilesystemServer(server)) {

@@ -211,6 +211,7 @@ function buildGraph(configs: ReadConfig[]) {
           transport_inferred: s.transportInferred,
           command: s.command,
           program: s.program,
+          shell: s.shell ? { shell: s.shell.shell, flag: s.shell.flag, inner_program: s.shell.innerProgram } : null,
           args: s.args,
           cwd: s.cwd,
           env_keys: s.envKeys,

@@ -199,6 +199,11 @@ describe("scan.mcp_config on the real-world corpus", () => {
     expect(secrets.every((x) => x.severity === "high")).toBe(true);
     const roots = findingsOf(out).filter((x) => x.rule === "mcp.broad_filesystem_root");
     expect(roots.map((x) => x.details.root).sort()).toEqual(["/Users/abdullahhashim", "/Users/phatblat"]);
+    // The WSL server runs `bash -c "source … && python3 devops_server.py"` behind wsl.exe.
+    const shells = findingsOf(out).filter((x) => x.rule === "mcp.shell_wrapped_command");
+    expect(shells.map((x) => [path.basename(x.where.split("#")[0]!), x.details])).toEqual([
+      ["27priyanshu__MCP-Server-for-DevOps-on-WSL.json", { shell: "bash", flag: "-c", inner_program: "python3", launcher: "wsl" }],
+    ]);
     // Fingerprints are stable: a second scan finds the same problems under the same fingerprints.
     const again = await scan([FIXTURE_DIR]);
     expect(findingsOf(again.out).map((x) => x.fingerprint)).toEqual(findingsOf(out).map((x) => x.fingerprint));
@@ -284,6 +289,69 @@ describe("scan.mcp_config on hand-made cases", () => {
     const { out } = await scan([file]);
     expect(findingsOf(out).map((x) => [x.rule, x.details.host])).toEqual([["mcp.plain_http_remote", "mcp.internal.example:8080"]]);
     expect(serversOf(out).map((s) => s.properties.transport)).toEqual(["http", "http", "sse"]);
+  });
+
+  it("flags servers started through a shell, and still reads the package and grants inside the command string", async () => {
+    const file = write(
+      "shell/claude_desktop_config.json",
+      JSON.stringify({
+        mcpServers: {
+          posix: { command: "bash", args: ["-lc", "cd ~/tools && source .venv/bin/activate && exec npx -y @acme/mcp-server"] },
+          oneString: { command: "sh -c 'npx -y @modelcontextprotocol/server-filesystem /'" },
+          windows: { command: "cmd", args: ["/c", "npx", "-y", "tavily-mcp@0.2.1"] },
+          ps: { command: "powershell.exe", args: ["-NoProfile", "-Command", "& uvx mcp-server-fetch"] },
+          script: { command: "bash", args: ["./start-server.sh"] },
+          direct: { command: "node", args: ["server.js"] },
+        },
+      }),
+    );
+    const { out } = await scan([file]);
+    const shells = findingsOf(out).filter((x) => x.rule === "mcp.shell_wrapped_command");
+    expect(shells.map((x) => [x.asset.split("/").pop(), x.details.shell, x.details.flag, x.details.inner_program, x.severity])).toEqual([
+      ["posix", "bash", "-lc", "npx", "medium"],
+      ["oneString", "sh", "-c", "npx", "medium"],
+      ["windows", "cmd", "/c", "npx", "medium"],
+      ["ps", "powershell", "-Command", "uvx", "medium"],
+    ]);
+    // What the shell runs is inventoried and judged like a direct launch.
+    const unpinned = findingsOf(out).filter((x) => x.rule === "mcp.unpinned_package");
+    expect(unpinned.map((x) => [x.asset.split("/").pop(), x.details.package, x.details.launcher])).toEqual([
+      ["posix", "@acme/mcp-server", "npx"],
+      ["oneString", "@modelcontextprotocol/server-filesystem", "npx"],
+      ["ps", "mcp-server-fetch", "uvx"],
+    ]);
+    const roots = findingsOf(out).filter((x) => x.rule === "mcp.broad_filesystem_root");
+    expect(roots.map((x) => [x.asset.split("/").pop(), x.details.root])).toEqual([["oneString", "/"]]);
+    const windows = serversOf(out).find((x) => x.name === "windows")!;
+    expect(windows.properties).toMatchObject({ program: "cmd", shell: { shell: "cmd", flag: "/c", inner_program: "npx" }, package: { name: "tavily-mcp", version: "0.2.1", pinned: true } });
+  });
+
+  it("covers every rule on one config: inline secrets, unpinned npx/uvx/pipx, plain http, / and home directory grants", async () => {
+    const file = write(
+      "all/.cursor/mcp.json",
+      JSON.stringify({
+        mcpServers: {
+          gh: { command: "npx", args: ["-y", "@modelcontextprotocol/server-github"], env: { GITHUB_PERSONAL_ACCESS_TOKEN: "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8" } },
+          py: { command: "uvx", args: ["mcp-server-time"] },
+          px: { command: "pipx", args: ["run", "mcp-server-sqlite"] },
+          pinned: { command: "pipx", args: ["run", "mcp-server-sqlite==0.6.2"] },
+          far: { url: "http://10.0.0.7:8000/mcp" },
+          root: { command: "npx", args: ["@modelcontextprotocol/server-filesystem@2025.8.21", "/"] },
+          home: { command: "npx", args: ["@modelcontextprotocol/server-filesystem@2025.8.21", "~/"] },
+          narrow: { command: "npx", args: ["@modelcontextprotocol/server-filesystem@2025.8.21", "/srv/shared/docs"] },
+        },
+      }),
+    );
+    const { out } = await scan([file]);
+    const byRule = (rule: string) => findingsOf(out).filter((x) => x.rule === rule).map((x) => x.asset.split("/").pop());
+    expect(byRule("mcp.inline_secret")).toEqual(["gh"]);
+    expect(byRule("mcp.unpinned_package")).toEqual(["gh", "py", "px"]);
+    expect(findingsOf(out).find((x) => x.rule === "mcp.unpinned_package" && x.asset.endsWith("/gh"))!.severity).toBe("high");
+    expect(findingsOf(out).find((x) => x.rule === "mcp.unpinned_package" && x.asset.endsWith("/px"))!.severity).toBe("medium");
+    expect(byRule("mcp.plain_http_remote")).toEqual(["far"]);
+    expect(byRule("mcp.broad_filesystem_root")).toEqual(["root", "home"]);
+    expect(byRule("mcp.shell_wrapped_command")).toEqual([]);
+    expect(everything({ out, logs: [] })).not.toContain("A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
   });
 
   it("keeps secrets out of arguments and remote URLs, and reports where they were", async () => {

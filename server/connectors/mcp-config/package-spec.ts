@@ -28,12 +28,12 @@ export function programName(command: string): string {
 }
 
 /**
- * Splits a `command` written with its arguments in one string ("npx -y pkg") into program and arguments. Only
- * when the whole string has no path separators, so `C:\Program Files\node.exe` stays one program.
+ * Splits a `command` written with its arguments in one string ("npx -y @scope/pkg", "sh -c '…'") into program and
+ * arguments. Only when the first word has no path separators, so `C:\Program Files\node.exe` stays one program.
  */
 export function splitCommand(command: string, args: string[]): { program: string; args: string[] } {
   const parts = command.trim().split(/\s+/);
-  if (parts.length > 1 && !/[\\/]/.test(command)) return { program: parts[0]!, args: [...parts.slice(1), ...args] };
+  if (parts.length > 1 && !/[\\/]/.test(parts[0]!)) return { program: parts[0]!, args: [...parts.slice(1), ...args] };
   return { program: command, args };
 }
 
@@ -129,6 +129,15 @@ function dockerImage(args: string[], launcher: string): { ref: PackageRef; image
   return p ? { ref: ociImage(p.value, launcher), imageIndex: runAt + 1 + p.index } : null;
 }
 
+export interface ShellWrap {
+  /** The shell program: sh, bash, zsh, cmd, powershell, pwsh, … */
+  shell: string;
+  /** The flag that makes it run a command string: -c, -lc, /c, -Command, … */
+  flag: string;
+  /** The program the command string starts (its last command when the string chains several), lower-cased, no directory. */
+  innerProgram: string | null;
+}
+
 export interface LaunchInfo {
   program: string;
   /** The arguments as the program receives them (a `command` written with its arguments is split first). */
@@ -136,12 +145,127 @@ export interface LaunchInfo {
   package: PackageRef | null;
   /** For npx/bunx/uvx/docker: the index in `args` of the first argument passed to the server itself, if known. */
   serverArgsFrom: number | null;
+  /** Set when the server is started through a shell running a command string (`bash -c "npx -y pkg"`). */
+  shell?: ShellWrap | null;
+  /** For a shell-wrapped server: the arguments passed to the server itself inside the command string, if known. */
+  innerServerArgs?: string[];
 }
 
-/** Which package (if any) a stdio command line runs. */
-export function launchInfo(command: string, rawArgs: string[]): LaunchInfo {
+const POSIX_SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "busybox"]);
+const POWERSHELLS = new Set(["powershell", "pwsh"]);
+/** Programs that run the rest of their command line as another program (the shell may sit behind them). */
+const PASS_THROUGH = new Set(["wsl", "env", "sudo", "doas", "nohup", "exec", "command", "nice", "time", "stdbuf", "setsid"]);
+
+function isShell(program: string): boolean {
+  return POSIX_SHELLS.has(program) || POWERSHELLS.has(program) || program === "cmd";
+}
+
+/** The shell's command-string flag and the command string, or null when the shell runs a script file (or nothing). */
+function shellCommand(shell: string, args: string[]): { flag: string; command: string } | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const rest = args.slice(i + 1);
+    if (POSIX_SHELLS.has(shell)) {
+      // -c, or combined short options that include c (-lc, -ic, -ec); a first non-option word is a script file.
+      if (/^-[A-Za-z]*c[A-Za-z]*$/.test(a)) return rest.length ? { flag: a, command: rest[0]!.includes(" ") || rest.length === 1 ? rest[0]! : rest.join(" ") } : null;
+      if (!a.startsWith("-") && !a.startsWith("+")) return null;
+    } else if (shell === "cmd") {
+      if (/^\/[ck]$/i.test(a)) return rest.length ? { flag: a, command: rest.join(" ") } : null;
+    } else if (POWERSHELLS.has(shell)) {
+      if (/^-(c|command|encodedcommand|e|ec|enc)$/i.test(a)) return rest.length ? { flag: a, command: rest.join(" ") } : null;
+      if (/^-(file|f)$/i.test(a)) return null;
+    }
+  }
+  return null;
+}
+
+/** Shell-style words: quotes group, backslashes escape (outside single quotes), the quotes themselves are dropped. */
+export function shellWords(text: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === "\\" && quote === '"' && i + 1 < text.length) word += text[++i]!;
+      else word += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** The last simple command of a command string (`cd x && source y && npx -y pkg` → `npx -y pkg`), as words. */
+function lastCommand(command: string): string[] {
+  let text = command.trim();
+  // A whole string wrapped in one pair of quotes (a split `bash -c 'npx -y pkg'`).
+  if (/^(['"]).*\1$/s.test(text)) text = text.slice(1, -1);
+  const segments: string[] = [];
+  let current = "";
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = null;
+      current += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      current += ch;
+    } else if (ch === ";" || ch === "|" || (ch === "&" && text[i + 1] === "&")) {
+      if (ch !== ";" && text[i + 1] === ch) i++;
+      segments.push(current);
+      current = "";
+    } else current += ch;
+  }
+  segments.push(current);
+  const last = segments.map((s) => s.trim()).filter(Boolean).pop() ?? "";
+  const words = shellWords(last);
+  // Leading `exec`, `call`, PowerShell's `&` call operator and VAR=value assignments are not the program.
+  while (words.length && (/^(exec|call|&)$/i.test(words[0]!) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!))) words.shift();
+  return words;
+}
+
+function shellWrapped(program: string, args: string[], depth: number): LaunchInfo | null {
+  let shellAt = -1;
+  if (isShell(program)) shellAt = 0;
+  else if (PASS_THROUGH.has(program)) {
+    const i = args.findIndex((a) => isShell(programName(a)));
+    if (i >= 0) shellAt = i + 1;
+  }
+  if (shellAt < 0) return null;
+  const shell = shellAt === 0 ? program : programName(args[shellAt - 1]!);
+  const wrapped = shellCommand(shell, args.slice(shellAt));
+  if (!wrapped) return null;
+  const words = lastCommand(wrapped.command);
+  const inner = words.length && depth < 2 ? launchInfo(words[0]!, words.slice(1), depth + 1) : null;
+  return {
+    program,
+    args,
+    package: inner?.package ?? null,
+    serverArgsFrom: null,
+    shell: { shell, flag: wrapped.flag, innerProgram: inner ? (inner.shell?.innerProgram ?? inner.program) : null },
+    innerServerArgs: inner && inner.serverArgsFrom !== null ? inner.args.slice(inner.serverArgsFrom) : (inner?.innerServerArgs ?? []),
+  };
+}
+
+/** Which package (if any) a stdio command line runs, looking through a shell's command string when there is one. */
+export function launchInfo(command: string, rawArgs: string[], depth = 0): LaunchInfo {
   const { program: cmd, args } = splitCommand(command, rawArgs);
   const program = programName(cmd);
+  const wrapped = shellWrapped(program, args, depth);
+  if (wrapped) return wrapped;
   const autoInstall = args.includes("-y") || args.includes("--yes");
   if (program === "npx" || program === "bunx") {
     const explicit = flagValue(args, ["-p", "--package"]);

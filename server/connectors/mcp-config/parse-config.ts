@@ -3,7 +3,7 @@
 // mcp.json, and Cursor files written VS Code-style), `mcp.servers` in VS Code settings.json, and per-project
 // `projects.<dir>.mcpServers` in Claude Code's ~/.claude.json. Values of env and headers are never kept.
 import path from "node:path";
-import { launchInfo, splitCommand, type PackageRef } from "./package-spec.ts";
+import { launchInfo, splitCommand, type PackageRef, type ShellWrap } from "./package-spec.ts";
 import { REDACTED, isReferenceOrPlaceholder, looksLikeInlineSecret, sanitizeArgs, sanitizeUrl, secretName } from "./sanitize.ts";
 
 export const mcpClients = ["claude-desktop", "claude-code", "cursor", "vscode", "windsurf", "cline", "unknown"] as const;
@@ -121,6 +121,8 @@ export interface ServerEntry {
   program: string | null;
   /** Arguments after the package/image (what a filesystem server is granted), as the program receives them. */
   serverArgs: string[];
+  /** Set when the command is a shell running a command string (`bash -c "…"`, `cmd /c …`, `powershell -Command …`). */
+  shell: ShellWrap | null;
   /** Keys of the entry beyond the ones read here (names only): `disabledTools`, `metadata`, `gallery`, … */
   otherKeys: string[];
 }
@@ -184,7 +186,11 @@ function parseServer(name: string, pointer: string, entry: Record<string, unknow
   // `"command": "npx -y pkg --token x"`: the words after the program are arguments and are sanitized as such.
   const inlineArgs = command ? splitCommand(command, []).args.length : 0;
   const shownCommand = command && inlineArgs ? [splitCommand(command, []).program, ...sanitized.args.slice(0, inlineArgs)].join(" ") : command;
-  const serverArgs = launch && launch.serverArgsFrom !== null ? sanitized.args.slice(launch.serverArgsFrom) : [];
+  const serverArgs = launch?.shell
+    ? sanitizeArgs(launch.innerServerArgs ?? [], false).args
+    : launch && launch.serverArgsFrom !== null
+      ? sanitized.args.slice(launch.serverArgsFrom)
+      : [];
 
   const envKeys: string[] = [];
   const inlineSecretEnvKeys: string[] = [];
@@ -226,6 +232,7 @@ function parseServer(name: string, pointer: string, entry: Record<string, unknow
     package: launch?.package ?? null,
     program: launch?.program ?? null,
     serverArgs,
+    shell: launch?.shell ?? null,
     otherKeys: Object.keys(entry).filter((k) => !READ_KEYS.has(k)),
   };
 }

@@ -109,7 +109,7 @@ describe("source.collect", () => {
     // Nothing final is written before commit.
     expect((await readRun(run.id)).status).toBe("running");
     expect(await readEvidence(run.id)).toEqual([]);
-    expect(outcome.result).toMatchObject({ items: 82, findings: 30, evidence: 2, warnings: 0 });
+    expect(outcome.result).toMatchObject({ items: 82, findings: 31, evidence: 2, warnings: 0 });
 
     await inTenant((tx) => outcome.commit!(tx));
     const done = await readRun(run.id);
@@ -119,13 +119,13 @@ describe("source.collect", () => {
     expect(done.stages.collect).toMatchObject({ status: "succeeded", items: 82, errors: [] });
     expect(done.stages.normalize.status).toBe("succeeded");
     expect(done.stages.normalize.items).toBeGreaterThan(82);
-    expect(done.stages.evaluate).toMatchObject({ status: "succeeded", items: 30, errors: [] });
+    expect(done.stages.evaluate).toMatchObject({ status: "succeeded", items: 31, errors: [] });
     expect(done.stages.evidence).toMatchObject({ status: "succeeded", items: 2 });
     for (const cell of Object.values(done.stages)) {
       expect(cell.started_at).not.toBeNull();
       expect(Date.parse(cell.ended_at!)).toBeGreaterThanOrEqual(Date.parse(cell.started_at!));
     }
-    expect(h.logs).toContain("info: evaluated 30 finding(s): 30 new, 0 seen again, 0 reopened, 0 resolved");
+    expect(h.logs).toContain("info: evaluated 31 finding(s): 31 new, 0 seen again, 0 reopened, 0 resolved");
 
     const src = await readSource(source.id);
     expect(src.lastOutcome).toBe("succeeded");
@@ -143,7 +143,7 @@ describe("source.collect", () => {
     }
     const inventory = JSON.parse((await store.get(rows.find((r) => r.kind === INVENTORY_EVIDENCE_KIND)!.storageUri)).toString("utf8"));
     expect(inventory).toMatchObject({ format: "cairn.inventory/v1", source: { id: source.id, kind: "scan.mcp_config" }, run_id: run.id, job_id: job.id, items: 82 });
-    expect(inventory.graph.findings).toHaveLength(30);
+    expect(inventory.graph.findings).toHaveLength(31);
   });
 
   it("puts a missing path among good ones on the collect stage as a warning", async () => {
