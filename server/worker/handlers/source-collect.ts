@@ -16,11 +16,12 @@ import { RUN_JOB_TYPE } from "../../domain/runs/create-run.service.ts";
 import { evidenceServices, prepareEvidence, insertEvidence, type PreparedEvidence } from "../../evidence/evidence.service.ts";
 import { normalizeGraph } from "../../findings/graph.ts";
 import { INVENTORY_EVIDENCE_KIND, INVENTORY_FORMAT } from "../../findings/inventory.ts";
-import { materializeGraph, type MaterializeResult } from "../../findings/materialize.service.ts";
+import { materializeGraph } from "../../findings/materialize.service.ts";
+import { evaluateOutcome } from "../../findings/evaluate-outcome.ts";
 import type { JobRow } from "../../queue/enqueue.ts";
 import type { HandlerDefinition, JobContext, JobOutcome } from "../handler.ts";
 
-export { INVENTORY_EVIDENCE_KIND };
+export { INVENTORY_EVIDENCE_KIND, evaluateOutcome };
 const MAX_STAGE_ERRORS = 50;
 
 /** A failure retrying cannot fix (the worker treats errors marked permanent as final at once). */
@@ -43,18 +44,6 @@ async function saveStages(tx: Tx, runId: string, stages: Stages, extra: PgUpdate
     .where(and(eq(runs.id, runId), inArray(runs.status, ["queued", "running"])))
     .returning({ id: runs.id });
   return updated.length > 0;
-}
-
-// ------------------------------------------------------------------------------------------------------ evaluate
-
-/** The evaluate cell from what materializeGraph did: failed when open findings violate an enforce binding. */
-export function evaluateOutcome(result: MaterializeResult): { status: StageCell["status"]; items: number; errors: StageCell["errors"]; runError: string | null } {
-  const items = result.created.length + result.updated.length + result.reopened.length + result.resolved.length;
-  if (!result.enforcedFailures) return { status: "succeeded", items, errors: [], runError: null };
-  const errors = result.enforced.map((e) => ({
-    message: `enforce: ${e.findings} open finding(s) of rule ${e.rule} under ${e.policies.length === 1 ? "policy" : "policies"} ${e.policies.map((p) => `"${p}"`).join(", ")}`,
-  }));
-  return { status: "failed", items, errors, runError: `Policy enforcement failed: ${result.enforcedFailures} open finding(s) violate enforce bindings` };
 }
 
 // ------------------------------------------------------------------------------------------------------ handler
