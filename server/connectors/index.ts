@@ -2,5 +2,7 @@
 // start-up, before sources are listed or runs are created, so supported kinds are known everywhere.
 import { registerConnector } from "./registry.ts";
 import { mcpConfigConnector } from "./mcp-config/mcp-config.connector.ts";
+import { repoConnector } from "./repo/repo.connector.ts";
 
 registerConnector(mcpConfigConnector);
+registerConnector(repoConnector);
