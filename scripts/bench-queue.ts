@@ -124,8 +124,8 @@ function cairnSystem(urls: Urls, tenants: string[]): System {
   return {
     name: "cairn",
     async reset() {
-      await owner.sql`truncate jobs, job_logs`;
-      await owner.sql`vacuum analyze jobs, job_logs`;
+      await owner.sql`truncate jobs, job_logs, job_queue`;
+      await owner.sql`vacuum analyze jobs, job_logs, job_queue`;
     },
     async enqueueBatch(count) {
       for (let start = 0, b = 0; start < count; start += BATCH, b++) {

@@ -19,6 +19,7 @@ export const sourceKinds = [
   "ingest.artifact_import",
   "runtime.proxy",
   "runtime.gateway",
+  "custom",
 ] as const;
 export type SourceKind = (typeof sourceKinds)[number];
 
@@ -200,11 +201,35 @@ export const jobs = pgTable(
   },
   (t) => [
     uniqueIndex("jobs_idempotency_key").on(t.tenantId, t.idempotencyKey),
-    index("jobs_claim_idx").on(t.tenantId, t.priority.desc(), t.runAfter).where(sql`${t.status} = 'queued'`),
-    index("jobs_lease_idx").on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
+    // No index here covers a column that claiming or completing changes (status, attempts, leases, times): those
+    // updates stay HOT (no index writes). Claiming and reaping walk job_queue instead.
     index("jobs_tenant_idx").on(t.tenantId, t.createdAt, t.id),
     index("jobs_run_idx").on(t.runId),
     check("jobs_status", sql`${t.status} in ('queued','running','succeeded','failed','cancelled','timed_out')`),
+  ],
+);
+
+/**
+ * The hot queue: one narrow row per job that is queued or running, mirroring the job's claim facts (tenant, type,
+ * priority, readiness) and its lease. Claims, lease renewals and the reaper work here, so the wide `jobs` record is
+ * only written once per state change and without index writes. Maintained by the queue's SQL functions and the
+ * jobs insert trigger (drizzle/0010_queue_hot_table_functions.sql); the application role cannot touch it directly.
+ * Rows whose job is no longer queued (cancelled by a person, deleted with its tenant) are dropped by the next claim.
+ */
+export const jobQueue = pgTable(
+  "job_queue",
+  {
+    jobId: uuid("job_id").primaryKey(),
+    tenantId: uuid("tenant_id").notNull(),
+    jobType: text("job_type").notNull(),
+    priority: integer("priority").notNull(),
+    runAfter: ts("run_after").notNull(),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: ts("lease_expires_at"),
+  },
+  (t) => [
+    index("job_queue_claim_idx").on(t.tenantId, t.priority.desc(), t.runAfter).where(sql`${t.leaseOwner} is null`),
+    index("job_queue_lease_idx").on(t.leaseExpiresAt).where(sql`${t.leaseOwner} is not null`),
   ],
 );
 

@@ -1,5 +1,6 @@
 // The queue's operations across tenants (claim, renew, complete, fail, release, reap), as calls to the SQL functions
-// in drizzle/0004_queue.sql and drizzle/0006_queue_tuning.sql — all cross-tenant queue SQL lives there.
+// in drizzle/0004_queue.sql, 0006_queue_tuning.sql and 0010_queue_hot_table_functions.sql — all cross-tenant
+// queue SQL lives there.
 import type { Sql } from "postgres";
 import type { JobRow } from "./enqueue.ts";
 
@@ -17,25 +18,42 @@ export interface JobFacts {
   credential_ref_exists: boolean;
 }
 
-const FACT_COLUMNS = ["ordinality", "fact_tenant_exists", "fact_source_status", "fact_source_deleted", "fact_credential_ref_exists"] as const;
+const asDate = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(v as string));
 
-const camelCache = new Map<string, string>();
-const camel = (k: string) => {
-  let c = camelCache.get(k);
-  if (c === undefined) camelCache.set(k, (c = k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase())));
-  return c;
-};
-
-const DATE_COLUMNS = new Set(["createdAt", "startedAt", "finishedAt", "runAfter", "leaseExpiresAt"]);
-
-/** A row from the queue functions (snake_case, timestamps possibly as text) in the shape Drizzle gives elsewhere. */
-export function toJobRow(raw: RawJob): JobRow {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    const key = camel(k);
-    out[key] = DATE_COLUMNS.has(key) && v !== null && v !== undefined && !(v instanceof Date) ? new Date(v as string) : v;
-  }
-  return out as unknown as JobRow;
+/**
+ * A row from the queue functions (snake_case, timestamps possibly as text) in the shape Drizzle gives elsewhere.
+ * Written out field by field: it runs for every claimed job, and `satisfies` fails the build if a column is missed.
+ */
+export function toJobRow(r: RawJob): JobRow {
+  const row = {
+    id: r.id as string,
+    tenantId: r.tenant_id as string,
+    sourceId: r.source_id as string | null,
+    runId: r.run_id as string | null,
+    jobType: r.job_type as string,
+    status: r.status as JobRow["status"],
+    priority: r.priority as number,
+    payload: r.payload as Record<string, unknown>,
+    scope: r.scope as Record<string, unknown>,
+    policyBindings: r.policy_bindings as unknown[],
+    credentialRefId: r.credential_ref_id as string | null,
+    requestedBy: r.requested_by as string,
+    traceId: r.trace_id as string,
+    idempotencyKey: r.idempotency_key as string | null,
+    attempts: r.attempts as number,
+    maxAttempts: r.max_attempts as number,
+    runAfter: asDate(r.run_after)!,
+    leaseOwner: r.lease_owner as string | null,
+    leaseExpiresAt: asDate(r.lease_expires_at),
+    timeBudgetSeconds: r.time_budget_seconds as number,
+    cancelRequested: r.cancel_requested as boolean,
+    lastError: r.last_error as string | null,
+    result: r.result as Record<string, unknown> | null,
+    createdAt: asDate(r.created_at)!,
+    startedAt: asDate(r.started_at),
+    finishedAt: asDate(r.finished_at),
+  } satisfies Record<keyof JobRow, unknown>;
+  return row;
 }
 
 export interface ReapedJob {
@@ -61,11 +79,15 @@ export class QueueClient {
 
   /**
    * Claim, and in the same statement read the facts each claimed job's authorization re-check needs (once per
-   * distinct tenant/source/credential reference among the claimed jobs).
+   * distinct tenant/source/credential reference among the claimed jobs). Jobs in `done` (finished by this worker,
+   * without side effects to commit) are completed first, in the same call.
    */
-  async claimWithFacts(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<{ job: JobRow; facts: JobFacts }[]> {
+  async claimWithFacts(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null, done: string[] = []): Promise<{ job: JobRow; facts: JobFacts }[]> {
+    const claim = done.length
+      ? this.sql`cairn_queue_complete_and_claim(${this.workerId}, ${done}::uuid[], ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[])`
+      : this.sql`cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[])`;
     const rows = await this.sql<RawJob[]>`
-      with c as materialized (select * from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[]) with ordinality),
+      with c as materialized (select * from ${claim} with ordinality),
       k as (select distinct tenant_id, source_id, credential_ref_id from c),
       f as (select k.*, x.* from k left join lateral cairn_queue_job_facts(k.tenant_id, k.source_id, k.credential_ref_id) x on true)
       select c.*, f.tenant_exists as fact_tenant_exists, f.source_status as fact_source_status, f.source_deleted as fact_source_deleted,
@@ -73,16 +95,15 @@ export class QueueClient {
       from c left join f on f.tenant_id = c.tenant_id and f.source_id is not distinct from c.source_id
         and f.credential_ref_id is not distinct from c.credential_ref_id
       order by c.ordinality`;
-    return rows.map((raw) => {
-      const facts: JobFacts = {
+    return rows.map((raw) => ({
+      job: toJobRow(raw),
+      facts: {
         tenant_exists: raw.fact_tenant_exists === true,
         source_status: (raw.fact_source_status as string | null) ?? null,
         source_deleted: (raw.fact_source_deleted as boolean | null) ?? null,
         credential_ref_exists: raw.fact_credential_ref_exists === true,
-      };
-      for (const k of FACT_COLUMNS) delete raw[k];
-      return { job: toJobRow(raw), facts };
-    });
+      },
+    }));
   }
 
   async renew(ids: string[], leaseSeconds: number): Promise<{ id: string; cancel_requested: boolean }[]> {

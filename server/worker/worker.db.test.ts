@@ -248,3 +248,39 @@ describe("claim-time authorization", () => {
     expect(rows.find((r) => r.id === gone.job.id)!.last_error).toContain("no longer a member");
   });
 });
+
+describe("the hot queue table", () => {
+  it("mirrors queued and running jobs only, and the application role cannot read or write it", async () => {
+    const { job } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.hot", requestedBy: "t" }));
+    const [row] = await t.owner.sql<{ lease_owner: string | null }[]>`select lease_owner from job_queue where job_id = ${job.id}`;
+    expect(row).toEqual({ lease_owner: null });
+    await expect(t.client.sql`select count(*) from job_queue`).rejects.toThrow(/permission denied/);
+    await expect(t.client.sql`delete from job_queue`).rejects.toThrow(/permission denied/);
+
+    // Claim and complete in one call: the queue row goes, the record says succeeded.
+    const queue = new QueueClient(t.client.sql, "hot-worker");
+    const [claimed] = await queue.claimWithFacts(1, 30, ["test.hot"]);
+    expect(claimed!.job.id).toBe(job.id);
+    expect(claimed!.job.status).toBe("running");
+    const [lease] = await t.owner.sql<{ lease_owner: string }[]>`select lease_owner from job_queue where job_id = ${job.id}`;
+    expect(lease!.lease_owner).toBe("hot-worker");
+    expect(await queue.claimWithFacts(1, 30, ["test.hot"], null, [job.id])).toEqual([]);
+    expect((await t.owner.sql`select 1 from job_queue where job_id = ${job.id}`).length).toBe(0);
+    const [done] = await t.owner.sql<{ status: string; attempts: number }[]>`select status, attempts from jobs where id = ${job.id}`;
+    expect(done).toEqual({ status: "succeeded", attempts: 1 });
+  });
+
+  it("a queued job cancelled on its record is never claimed, and the next claim drops its queue row", async () => {
+    const { cancelJob } = await import("../domain/jobs/cancel-job.service.ts");
+    const { job } = await withTenant(t.client, tenantB, (tx) => enqueueJob(tx, { tenantId: tenantB, jobType: "test.hot-cancel", requestedBy: "t" }));
+    const keep = await withTenant(t.client, tenantB, (tx) => enqueueJob(tx, { tenantId: tenantB, jobType: "test.hot-cancel", requestedBy: "t", priority: -1 }));
+    await withTenant(t.client, tenantB, (tx) => cancelJob(tx, job.id, "not needed"));
+    const queue = new QueueClient(t.client.sql, "hot-worker-2");
+    const claimed = await queue.claimWithFacts(5, 30, ["test.hot-cancel"]);
+    expect(claimed.map((c) => c.job.id)).toEqual([keep.job.id]);
+    expect((await t.owner.sql`select 1 from job_queue where job_id = ${job.id}`).length).toBe(0);
+    const [rec] = await t.owner.sql<{ status: string; attempts: number }[]>`select status, attempts from jobs where id = ${job.id}`;
+    expect(rec).toEqual({ status: "cancelled", attempts: 0 });
+    await queue.complete([keep.job.id]);
+  });
+});

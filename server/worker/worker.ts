@@ -47,16 +47,27 @@ const PREFETCH_BUDGET_MS = 20;
  */
 const ABANDON_AFTER_MS = 15_000;
 
+/** How often running attempts are checked against their time budgets (a budget is honoured within this). */
+const BUDGET_SWEEP_MS = 100;
+
+/** Most finished jobs waiting for one completion call. */
+const COMPLETE_BATCH_MAX = 500;
+
 type StopReason = "cancelled" | "timed_out" | "lease_lost" | "shutdown";
 
 interface Active {
   job: JobRow;
   facts: JobFacts;
-  controller: AbortController;
+  /** Created when the handler first asks for its signal (most short jobs never do). */
+  controller?: AbortController;
   reason?: StopReason;
+  /** Why the attempt was stopped (the signal's reason once a controller exists). */
+  stopError?: Error;
   started: boolean;
   /** Past this time an unfinished attempt is abandoned (see the watchdog); 0 until the job starts. */
   deadline: number;
+  /** When the running attempt exceeds its time budget (0 when not running). */
+  budgetEndsAt: number;
   abandoned?: boolean;
 }
 
@@ -133,7 +144,15 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   const abortJob = (a: Active, reason: StopReason, error: Error) => {
     if (a.reason) return;
     a.reason = reason;
-    a.controller.abort(error);
+    a.stopError = error;
+    a.controller?.abort(error);
+  };
+  const signalOf = (a: Active) => {
+    if (!a.controller) {
+      a.controller = new AbortController();
+      if (a.reason) a.controller.abort(a.stopError);
+    }
+    return a.controller.signal;
   };
 
   const listeners = await Promise.all([
@@ -197,18 +216,53 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     await idleSql`select pg_advisory_unlock_all()`.catch(() => {});
   }
 
-  // Batched completion for jobs without side effects to commit.
+  // Batched completion for jobs without side effects to commit. Completions ride along with the next claim (one
+  // round trip, one transaction); when no claim is due they are flushed on their own after completeBatchMs. Claims
+  // and flushes go through one chain, so this worker never runs two queue statements at once (they would only
+  // contend with each other on the same pages).
   let toComplete: string[] = [];
   let completeTimer: NodeJS.Timeout | undefined;
-  let completing: Promise<unknown> = Promise.resolve();
-  const flushCompletions = () => {
+  let queueChain: Promise<unknown> = Promise.resolve();
+  const takeCompletions = () => {
     clearTimeout(completeTimer);
     completeTimer = undefined;
     const ids = toComplete;
     toComplete = [];
-    if (!ids.length) return completing;
-    completing = completing.then(() => queue.complete(ids)).catch((err) => log.error({ err }, "batch completion failed; leases will expire and the reaper requeues"));
-    return completing;
+    return ids;
+  };
+  let claiming = false;
+  const flushCompletions = () => {
+    const ids = takeCompletions();
+    if (!ids.length) return queueChain;
+    queueChain = queueChain.then(() => queue.complete(ids)).catch((err) => log.error({ err }, "batch completion failed; leases will expire and the reaper requeues"));
+    return queueChain;
+  };
+  /** Completions wait for the next claim while one is in flight (it is about to return and claim again). */
+  const completeSoon = () => {
+    if (toComplete.length >= COMPLETE_BATCH_MAX) void flushCompletions();
+    else completeTimer ??= setTimeout(onCompleteTimer, opts.completeBatchMs ?? 2);
+  };
+  const onCompleteTimer = () => {
+    completeTimer = undefined;
+    if (claiming) completeTimer = setTimeout(onCompleteTimer, opts.completeBatchMs ?? 2);
+    else void flushCompletions();
+  };
+  const claimNext = (want: number) => {
+    claiming = true;
+    const run = queueChain
+      .then(() => {
+        const done = takeCompletions();
+        return queue.claimWithFacts(want, leaseSeconds, types, null, done).catch((err) => {
+          toComplete.push(...done); // nothing was committed: complete them with a later call
+          throw err;
+        });
+      })
+      .finally(() => {
+        claiming = false;
+        if (toComplete.length) completeSoon();
+      });
+    queueChain = run.catch(() => {});
+    return run;
   };
 
   async function finalFailure(def: HandlerDefinition | undefined, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string) {
@@ -226,26 +280,29 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   }
 
   async function runJob(entry: Active) {
-    const { job, facts, controller } = entry;
+    const { job, facts } = entry;
     const def = handlers.get(job.jobType);
     entry.started = true;
     entry.deadline = Date.now() + job.timeBudgetSeconds * 1000 + ABANDON_AFTER_MS;
     runningCount++;
     const t0 = performance.now();
-    const jobLog = new JobLog(rt.db, job);
+    // Created with the first line: a job that logs nothing and succeeds costs no log object and no flush.
+    let jobLog: JobLog | undefined;
+    const logOf = () => (jobLog ??= new JobLog(rt.db, job));
     // The attempt line is written only with the first line that follows it (a handler's, or a failure's): a job
     // that succeeds without logging leaves no lines (its row has the attempt count and the times).
     let attemptLine: string | undefined = `attempt ${job.attempts} of ${job.maxAttempts} on ${workerId}`;
     const write = (level: "debug" | "info" | "warn" | "error", message: string) => {
       if (attemptLine !== undefined) {
-        jobLog.write("info", attemptLine);
+        logOf().write("info", attemptLine);
         attemptLine = undefined;
       }
-      jobLog.write(level, message);
+      logOf().write(level, message);
     };
-    const budget = setTimeout(() => abortJob(entry, "timed_out", new Error(`time budget of ${job.timeBudgetSeconds} s exceeded`)), job.timeBudgetSeconds * 1000);
+    // The time budget is enforced by the sweep below (every BUDGET_SWEEP_MS), not by a timer per job.
+    entry.budgetEndsAt = Date.now() + job.timeBudgetSeconds * 1000;
     try {
-      if (controller.signal.aborted) throw controller.signal.reason ?? new Error("aborted");
+      if (entry.reason) throw entry.stopError ?? new Error("aborted");
       if (!def) throw Object.assign(new Error(`no handler for job type ${job.jobType}`), { permanent: true });
       // Authorization is re-checked at claim time (the facts came with the claim), not only when the job was submitted.
       if (!facts.tenant_exists) throw new Error("the job's tenant no longer exists");
@@ -259,17 +316,22 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       const ctx: JobContext = {
         rt,
         job,
-        signal: controller.signal,
+        get signal() {
+          return signalOf(entry);
+        },
         log: write,
-        redact: (...values) => jobLog.redact(...values),
+        redact: (...values) => logOf().redact(...values),
         inTenant: (fn) => withTenant(rt.db, job.tenantId, fn),
       };
       const outcome = await def.handler(ctx);
-      if (controller.signal.aborted) throw controller.signal.reason ?? new Error("aborted");
+      if (entry.reason) throw entry.stopError ?? new Error("aborted");
       entry.deadline = Date.now() + ABANDON_AFTER_MS; // completing: a few round trips at most
       if (outcome?.commit || outcome?.result) {
         // Side effects and completion in one transaction, only while this worker still owns the lease.
         await withTenant(rt.db, job.tenantId, async (tx) => {
+          // The queue row first (the queue's lock order: job_queue, then jobs), and only while the lease is ours.
+          const [held] = await tx.execute<{ ok: boolean }>(sql`select cairn_queue_finish(${workerId}, ${job.id}) as ok`);
+          if (!held?.ok) throw Object.assign(new Error("lease lost before completion"), { leaseLost: true });
           await outcome.commit?.(tx);
           const done = await tx
             .update(jobs)
@@ -281,10 +343,9 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         });
       } else {
         toComplete.push(job.id);
-        if (toComplete.length >= 100) void flushCompletions();
-        else completeTimer ??= setTimeout(() => void flushCompletions(), opts.completeBatchMs ?? 2);
+        completeSoon();
       }
-      if (attemptLine === undefined) jobLog.write("info", "succeeded");
+      if (attemptLine === undefined) logOf().write("info", "succeeded");
     } catch (err) {
       const e = err as Error & { leaseLost?: boolean; permanent?: boolean };
       const reason = entry.reason;
@@ -305,16 +366,22 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         if (row && row.status !== "queued") await finalFailure(def, job, status, message);
       }
     } finally {
-      clearTimeout(budget);
+      entry.budgetEndsAt = 0;
       const ms = performance.now() - t0;
       avgRunMs = avgRunMs === undefined ? ms : avgRunMs * 0.9 + ms * 0.1;
-      await jobLog.flush();
+      if (jobLog) await jobLog.flush();
       if (!entry.abandoned) {
         held.delete(job.id);
         runningCount--;
       }
+      // The freed slot takes the next buffered job at once, even while the loop waits for a claim to return.
+      startBuffered();
       wakeUp();
     }
+  }
+
+  function startBuffered() {
+    while (!stopping && runningCount < opts.concurrency && buffer.length) void runJob(buffer.shift()!);
   }
 
   async function reapOnce() {
@@ -371,13 +438,19 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     // missed during a reconnect is still honoured within a second).
   }, Math.min(1_000, (leaseSeconds * 1000) / 3));
   const reapTimer = setInterval(() => void reapOnce(), opts.reapIntervalMs ?? 5_000);
+  const budgetTimer = setInterval(() => {
+    const now = Date.now();
+    for (const a of held.values()) {
+      if (a.budgetEndsAt && now >= a.budgetEndsAt) abortJob(a, "timed_out", new Error(`time budget of ${a.job.timeBudgetSeconds} s exceeded`));
+    }
+  }, BUDGET_SWEEP_MS);
   const heartbeatTimer = setInterval(() => void heartbeat().catch((err) => log.warn({ err: (err as Error).message }, "heartbeat failed")), 5_000);
 
   const loop = (async () => {
     let backoff = 250;
     let idleBackoff = 2;
     while (!stopping) {
-      while (runningCount < opts.concurrency && buffer.length) void runJob(buffer.shift()!);
+      startBuffered();
       const ahead = prefetch();
       const want = opts.concurrency + ahead - held.size;
       // Claim when a slot is free and nothing is buffered, or (prefetching) when the buffer runs low.
@@ -388,7 +461,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       let claimed: { job: JobRow; facts: JobFacts }[] = [];
       try {
-        claimed = await queue.claimWithFacts(want, leaseSeconds, types);
+        claimed = await claimNext(want);
         backoff = 250;
       } catch (err) {
         log.warn({ err: (err as Error).message }, "claim failed (database unavailable?); retrying");
@@ -402,7 +475,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         break;
       }
       for (const { job, facts } of claimed) {
-        const entry: Active = { job, facts, controller: new AbortController(), started: false, deadline: 0 };
+        const entry: Active = { job, facts, started: false, deadline: 0, budgetEndsAt: 0 };
         held.set(job.id, entry);
         buffer.push(entry);
       }
@@ -450,6 +523,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       await flushCompletions();
       clearInterval(renewTimer);
       clearInterval(reapTimer);
+      clearInterval(budgetTimer);
       clearInterval(heartbeatTimer);
       await unmarkIdle();
       await idleSql.end({ timeout: 5 }).catch(() => {});
