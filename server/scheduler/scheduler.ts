@@ -14,6 +14,7 @@ import { AppError } from "../errors.ts";
 import { createRun } from "../domain/runs/create-run.service.ts";
 import { nextFireAfter } from "./cron.ts";
 import { planFires, type FireDecision } from "./catch-up.ts";
+import { startExceptionSweep } from "../findings/exception-sweep.ts";
 
 /** How many due schedules one tick looks at (the rest are found by the next tick, a second later). */
 export const DUE_BATCH = 100;
@@ -231,10 +232,13 @@ export function startScheduler(rt: Runtime, opts: SchedulerOptions = {}): Schedu
     },
   );
   log.info({ id: decidedBy }, "scheduler started");
+  // Expired finding exceptions are swept on the same replicas, every 30 seconds.
+  const exceptionSweep = startExceptionSweep(rt);
 
   return {
     async stop() {
       job.stop();
+      await exceptionSweep.stop();
       await inFlight;
       log.info("scheduler stopped");
     },

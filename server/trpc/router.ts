@@ -14,6 +14,8 @@ import { jobsRouter } from "./routers/jobs.ts";
 import { runsRouter } from "./routers/runs.ts";
 import { nodesRouter } from "./routers/nodes.ts";
 import { schedulesRouter } from "./routers/schedules.ts";
+import { findingsRouter } from "./routers/findings.ts";
+import { policiesRouter } from "./routers/policies.ts";
 
 export const appRouter = router({
   system: systemRouter,
@@ -30,6 +32,8 @@ export const appRouter = router({
   runs: runsRouter,
   nodes: nodesRouter,
   schedules: schedulesRouter,
+  findings: findingsRouter,
+  policies: policiesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -34,9 +34,18 @@ export const tenantPermissions = [
   "update:schedule",
   "delete:schedule",
   "read:evidence",
+  "read:finding",
+  "request:finding_exception",
+  "approve:finding_exception",
+  "read:policy",
+  "create:policy",
+  "update:policy",
+  "delete:policy",
+  "create:policy_binding",
+  "delete:policy_binding",
 ] as const;
 
-export const platformPermissions = ["read:platform", "create:tenant", "create:platform_api_key", "read:platform_audit"] as const;
+export const platformPermissions = ["read:platform", "create:tenant", "create:platform_api_key", "read:platform_audit", "rematerialize:findings"] as const;
 
 export type TenantPermission = (typeof tenantPermissions)[number];
 export type PlatformPermission = (typeof platformPermissions)[number];
@@ -60,12 +69,14 @@ const workChanges: TenantPermission[] = [
   "update:schedule",
   "delete:schedule",
 ];
+/** Findings and the policies that judge them are read by everyone; operators may ask for an exception, admins decide. */
+const findingReads: TenantPermission[] = ["read:finding", "read:policy"];
 export const roleMatrix: Record<TenantRole, ReadonlySet<TenantPermission>> = {
   admin: all,
-  operator: new Set<TenantPermission>(["read:system", "read:tenant", "read:member", ...workReads, ...workChanges]),
-  viewer: new Set<TenantPermission>(["read:system", "read:tenant", ...workReads]),
-  // Auditors follow the evidence trail (evidence → job → run → source), not the configuration behind it.
-  auditor: new Set<TenantPermission>(["read:system", "read:tenant", "read:audit", "export:audit", "read:evidence", "read:run", "read:job", "read:source"]),
+  operator: new Set<TenantPermission>(["read:system", "read:tenant", "read:member", ...workReads, ...workChanges, ...findingReads, "request:finding_exception"]),
+  viewer: new Set<TenantPermission>(["read:system", "read:tenant", ...workReads, ...findingReads]),
+  // Auditors follow the evidence trail (finding → evidence → job → run → source), not the configuration behind it.
+  auditor: new Set<TenantPermission>(["read:system", "read:tenant", "read:audit", "export:audit", "read:evidence", "read:run", "read:job", "read:source", ...findingReads]),
 };
 
 export function roleCan(role: TenantRole, permission: TenantPermission): boolean {
