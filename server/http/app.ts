@@ -17,6 +17,7 @@ import { restRouter, sendError } from "./rest.ts";
 import { oidcRoutes } from "./oidc-routes.ts";
 import { auditExportRoute } from "./audit-export-route.ts";
 import { jobStreamRoute } from "./job-stream-route.ts";
+import { agentRoutes } from "./agent-routes.ts";
 import { appRouter, createCaller } from "../trpc/router.ts";
 import { createContextFactory, type RequestFacts } from "../trpc/context.ts";
 import { AppError, errorBody } from "../errors.ts";
@@ -175,6 +176,8 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
     }
     next();
   });
+  // Node agents sign their requests over the exact body bytes, so their routes read the raw body themselves.
+  app.use("/v1/agent", agentRoutes(rt));
   app.use("/v1", jobStreamRoute(rt, (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest"))));
   app.use("/v1", auditExportRoute({ createContext: (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest")) }));
   app.use(

@@ -14,8 +14,7 @@ import { jobsRouter } from "./routers/jobs.ts";
 import { runsRouter } from "./routers/runs.ts";
 import { nodesRouter } from "./routers/nodes.ts";
 import { schedulesRouter } from "./routers/schedules.ts";
-import { findingsRouter } from "./routers/findings.ts";
-import { policiesRouter } from "./routers/policies.ts";
+import { fabricRouter } from "./routers/fabric.ts";
 
 export const appRouter = router({
   system: systemRouter,
@@ -32,8 +31,7 @@ export const appRouter = router({
   runs: runsRouter,
   nodes: nodesRouter,
   schedules: schedulesRouter,
-  findings: findingsRouter,
-  policies: policiesRouter,
+  fabric: fabricRouter,
 });
 
 export type AppRouter = typeof appRouter;

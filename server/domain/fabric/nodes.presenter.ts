@@ -3,8 +3,17 @@
 import { desc, sql } from "drizzle-orm";
 import type { DbClient } from "../../../db/client.ts";
 import { nodes } from "../../../db/schema/index.ts";
+import { AGENT_HEARTBEAT_SECONDS } from "./workload-catalog.ts";
 
+/** Workers heartbeat every 5 s; enrolled agents every AGENT_HEARTBEAT_SECONDS. */
 export const HEARTBEAT_SECONDS = 5;
+
+function healthOf(kind: string, stopped: boolean, ageSeconds: number): "healthy" | "stale" | "lost" | "stopped" {
+  const interval = kind === "agent" ? AGENT_HEARTBEAT_SECONDS : HEARTBEAT_SECONDS;
+  if (stopped) return "stopped";
+  if (ageSeconds <= interval * 3) return "healthy";
+  return ageSeconds <= Math.max(60, interval * 9) ? "stale" : "lost";
+}
 
 export async function listNodes(db: DbClient, opts: { includeStopped: boolean }) {
   const rows = await db.db
@@ -20,8 +29,9 @@ export async function listNodes(db: DbClient, opts: { includeStopped: boolean })
     hostname: n.hostname,
     pid: n.pid,
     version: n.version,
-    // healthy: heartbeat within 3 intervals; stale: within a minute; lost: older; stopped: shut down cleanly.
-    health: (n.stoppedAt ? "stopped" : ageSeconds <= HEARTBEAT_SECONDS * 3 ? "healthy" : ageSeconds <= 60 ? "stale" : "lost") as "healthy" | "stale" | "lost" | "stopped",
+    // healthy: heartbeat within 3 intervals; stale: within a minute (agents: 9 intervals); lost: older; stopped: shut
+    // down cleanly (or, for an agent, revoked).
+    health: healthOf(n.kind, n.stoppedAt !== null, ageSeconds),
     started_at: n.startedAt.toISOString(),
     last_heartbeat_at: n.lastHeartbeatAt.toISOString(),
     heartbeat_age_seconds: Math.round(ageSeconds),
