@@ -15,6 +15,8 @@ import { runsRouter } from "./routers/runs.ts";
 import { nodesRouter } from "./routers/nodes.ts";
 import { schedulesRouter } from "./routers/schedules.ts";
 import { fabricRouter } from "./routers/fabric.ts";
+import { findingsRouter } from "./routers/findings.ts";
+import { policiesRouter } from "./routers/policies.ts";
 
 export const appRouter = router({
   system: systemRouter,
@@ -32,6 +34,8 @@ export const appRouter = router({
   nodes: nodesRouter,
   schedules: schedulesRouter,
   fabric: fabricRouter,
+  findings: findingsRouter,
+  policies: policiesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -35,6 +35,15 @@ export const tenantPermissions = [
   "delete:schedule",
   "read:evidence",
   "read:fabric_status",
+  "read:finding",
+  "request:finding_exception",
+  "approve:finding_exception",
+  "read:policy",
+  "create:policy",
+  "update:policy",
+  "delete:policy",
+  "create:policy_binding",
+  "delete:policy_binding",
 ] as const;
 
 /** The fabric (clusters, enrollment, node trust, roles, workloads): platform owners only. */
@@ -50,7 +59,7 @@ const fabricPlatformPermissions = [
   "manage:workload",
 ] as const;
 
-export const platformPermissions = ["read:platform", "create:tenant", "create:platform_api_key", "read:platform_audit", ...fabricPlatformPermissions] as const;
+export const platformPermissions = ["read:platform", "create:tenant", "create:platform_api_key", "read:platform_audit", "rematerialize:findings", ...fabricPlatformPermissions] as const;
 
 export type TenantPermission = (typeof tenantPermissions)[number];
 export type PlatformPermission = (typeof platformPermissions)[number];
@@ -74,12 +83,14 @@ const workChanges: TenantPermission[] = [
   "update:schedule",
   "delete:schedule",
 ];
+/** Findings and the policies that judge them are read by everyone; operators may ask for an exception, admins decide. */
+const findingReads: TenantPermission[] = ["read:finding", "read:policy"];
 export const roleMatrix: Record<TenantRole, ReadonlySet<TenantPermission>> = {
   admin: all,
-  operator: new Set<TenantPermission>(["read:system", "read:tenant", "read:member", ...workReads, ...workChanges]),
-  viewer: new Set<TenantPermission>(["read:system", "read:tenant", ...workReads]),
-  // Auditors follow the evidence trail (evidence → job → run → source), not the configuration behind it.
-  auditor: new Set<TenantPermission>(["read:system", "read:tenant", "read:audit", "export:audit", "read:evidence", "read:run", "read:job", "read:source"]),
+  operator: new Set<TenantPermission>(["read:system", "read:tenant", "read:member", ...workReads, ...workChanges, ...findingReads, "request:finding_exception"]),
+  viewer: new Set<TenantPermission>(["read:system", "read:tenant", ...workReads, ...findingReads]),
+  // Auditors follow the evidence trail (finding → evidence → job → run → source), not the configuration behind it.
+  auditor: new Set<TenantPermission>(["read:system", "read:tenant", "read:audit", "export:audit", "read:evidence", "read:run", "read:job", "read:source", ...findingReads]),
 };
 
 export function roleCan(role: TenantRole, permission: TenantPermission): boolean {
