@@ -45,6 +45,8 @@ export const envSchema = z.object({
   CAIRN_WORKER_CONCURRENCY: positiveInt(4, 256),
   CAIRN_DB_POOL_MAX: positiveInt(10, 200),
   CAIRN_BODY_LIMIT_BYTES: positiveInt(1_048_576, 1_073_741_824),
+  CAIRN_INGEST_MAX_BYTES: positiveInt(134_217_728, 4_294_967_296),
+  CAIRN_FLEET_SYNC_MAX_BYTES: positiveInt(4_194_304, 268_435_456),
   CAIRN_SHUTDOWN_TIMEOUT_MS: positiveInt(8_000, 120_000),
   CAIRN_MIGRATE_ON_START: z
     .enum(["true", "false", "1", "0"], { error: "must be true or false" })

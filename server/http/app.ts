@@ -17,6 +17,7 @@ import { restRouter, sendError } from "./rest.ts";
 import { oidcRoutes } from "./oidc-routes.ts";
 import { auditExportRoute } from "./audit-export-route.ts";
 import { jobStreamRoute } from "./job-stream-route.ts";
+import { ingestRoutes } from "./ingest-routes.ts";
 import { agentRoutes } from "./agent-routes.ts";
 import { appRouter, createCaller } from "../trpc/router.ts";
 import { createContextFactory, type RequestFacts } from "../trpc/context.ts";
@@ -142,6 +143,9 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
       strictTransportSecurity: rt.env.publicUrl.startsWith("https://"),
     }),
   );
+  // Push ingest streams large bodies under its own limits (CAIRN_INGEST_MAX_BYTES, CAIRN_FLEET_SYNC_MAX_BYTES), so it
+  // is mounted ahead of the general body limit; it applies the same-origin check to its own routes.
+  app.use("/v1", ingestRoutes({ rt, guard: sameOriginMutations(rt.env.publicUrl), createContext: (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest")) }));
   app.use(bodyLimit(limit));
   app.use(sameOriginMutations(rt.env.publicUrl));
 
