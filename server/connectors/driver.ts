@@ -138,9 +138,10 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   spec.signal.throwIfAborted();
   const started = performance.now();
   // RLIMIT_FSIZE through the shell's ulimit caps every single file the tree writes at the output budget (the kernel
-  // stops the writer with SIGXFSZ); the directory poll catches many smaller files. 512-byte blocks: dash's unit.
+  // stops the writer with SIGXFSZ); the directory poll catches many smaller files. 512-byte blocks: dash's unit. The
+  // shell's own PWD is unset so the child sees exactly spec.env.
   const blocks = Math.max(1, Math.ceil(spec.maxOutputBytes / 512));
-  const child = spawn("/bin/sh", ["-c", `ulimit -f ${blocks} && exec "$0" "$@"`, spec.command, ...spec.args], {
+  const child = spawn("/bin/sh", ["-c", `ulimit -f ${blocks} && unset PWD OLDPWD && exec "$0" "$@"`, spec.command, ...spec.args], {
     cwd: spec.cwd,
     env: spec.env as NodeJS.ProcessEnv,
     detached: true,
@@ -223,7 +224,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     child.on("error", (err) => {
       if (failure === null) failure = err;
     });
-    child.on("close", (code, sig) => {
+    child.on("close", async (code, sig) => {
       if (settled) return;
       settled = true;
       spec.signal.removeEventListener("abort", onAbort);
@@ -233,6 +234,13 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       emitLines("stderr", "", true);
       if (failure === null && sig === "SIGXFSZ") {
         failure = new ConnectorBudgetError("too_large", `${spec.label} wrote a file larger than its output budget of ${spec.maxOutputBytes} bytes and was stopped`);
+      }
+      if (failure === null && spec.watchDir) {
+        // The last word: what it left behind, however fast it wrote it.
+        watchedBytes = await directorySize(spec.watchDir, spec.maxOutputBytes);
+        if (streamBytes + watchedBytes > spec.maxOutputBytes) {
+          failure = new ConnectorBudgetError("too_large", `${spec.label} produced more than ${spec.maxOutputBytes} bytes of output (its output budget)`);
+        }
       }
       if (failure !== null) return reject(failure);
       resolve({

@@ -19,6 +19,7 @@ import { builtInHandlers } from "../worker/handlers.ts";
 import { startScheduler } from "../scheduler/scheduler.ts";
 import { installDriverGuard } from "../driver-guard.ts";
 import "../connectors/index.ts";
+import { useCustomConnectorCatalog } from "../connectors/custom/catalog.ts";
 
 function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
@@ -109,6 +110,7 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
     }
     if ((await migrationStatus(opened.owner)).current) await ensureInstallation(opened.owner);
     rt.db = await opened.openApp();
+    useCustomConnectorCatalog(rt.db);
     const firstLogin = mode !== "worker" && (await migrationStatus(opened.owner)).current ? await ensureFirstOwner(rt.db) : null;
 
     if (mode === "worker") {

@@ -14,8 +14,7 @@ import { jobsRouter } from "./routers/jobs.ts";
 import { runsRouter } from "./routers/runs.ts";
 import { nodesRouter } from "./routers/nodes.ts";
 import { schedulesRouter } from "./routers/schedules.ts";
-import { receiptsRouter } from "./routers/receipts.ts";
-import { fleetRouter } from "./routers/fleet.ts";
+import { connectorsRouter } from "./routers/connectors.ts";
 import { fabricRouter } from "./routers/fabric.ts";
 import { findingsRouter } from "./routers/findings.ts";
 import { policiesRouter } from "./routers/policies.ts";
@@ -35,11 +34,10 @@ export const appRouter = router({
   runs: runsRouter,
   nodes: nodesRouter,
   schedules: schedulesRouter,
+  connectors: connectorsRouter,
   fabric: fabricRouter,
   findings: findingsRouter,
   policies: policiesRouter,
-  receipts: receiptsRouter,
-  fleet: fleetRouter,
 });
 
 export type AppRouter = typeof appRouter;
