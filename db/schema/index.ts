@@ -5,4 +5,5 @@ export * from "./audit.ts";
 export * from "./control.ts";
 export * from "./fabric.ts";
 export * from "./findings.ts";
+export * from "./ingest.ts";
 export * from "./connectors.ts";

@@ -15,6 +15,8 @@ import { runsRouter } from "./routers/runs.ts";
 import { nodesRouter } from "./routers/nodes.ts";
 import { schedulesRouter } from "./routers/schedules.ts";
 import { connectorsRouter } from "./routers/connectors.ts";
+import { receiptsRouter } from "./routers/receipts.ts";
+import { fleetRouter } from "./routers/fleet.ts";
 import { fabricRouter } from "./routers/fabric.ts";
 import { findingsRouter } from "./routers/findings.ts";
 import { policiesRouter } from "./routers/policies.ts";
@@ -38,6 +40,8 @@ export const appRouter = router({
   fabric: fabricRouter,
   findings: findingsRouter,
   policies: policiesRouter,
+  receipts: receiptsRouter,
+  fleet: fleetRouter,
 });
 
 export type AppRouter = typeof appRouter;

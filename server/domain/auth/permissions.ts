@@ -44,6 +44,10 @@ export const tenantPermissions = [
   "delete:policy",
   "create:policy_binding",
   "delete:policy_binding",
+  "push:results",
+  "read:receipt",
+  "sync:fleet",
+  "read:fleet",
 ] as const;
 
 /** The fabric (clusters, enrollment, node trust, roles, workloads): platform owners only. */
@@ -85,12 +89,15 @@ const workChanges: TenantPermission[] = [
 ];
 /** Findings and the policies that judge them are read by everyone; operators may ask for an exception, admins decide. */
 const findingReads: TenantPermission[] = ["read:finding", "read:policy"];
+/** Push ingest: receipts and the fleet are read like other work; pushing results and fleet syncs is running work. */
+const ingestReads: TenantPermission[] = ["read:receipt", "read:fleet"];
+const ingestChanges: TenantPermission[] = ["push:results", "sync:fleet"];
 export const roleMatrix: Record<TenantRole, ReadonlySet<TenantPermission>> = {
   admin: all,
-  operator: new Set<TenantPermission>(["read:system", "read:tenant", "read:member", ...workReads, ...workChanges, ...findingReads, "request:finding_exception"]),
-  viewer: new Set<TenantPermission>(["read:system", "read:tenant", ...workReads, ...findingReads]),
+  operator: new Set<TenantPermission>(["read:system", "read:tenant", "read:member", ...workReads, ...workChanges, ...findingReads, "request:finding_exception", ...ingestReads, ...ingestChanges]),
+  viewer: new Set<TenantPermission>(["read:system", "read:tenant", ...workReads, ...findingReads, ...ingestReads]),
   // Auditors follow the evidence trail (finding → evidence → job → run → source), not the configuration behind it.
-  auditor: new Set<TenantPermission>(["read:system", "read:tenant", "read:audit", "export:audit", "read:evidence", "read:run", "read:job", "read:source", ...findingReads]),
+  auditor: new Set<TenantPermission>(["read:system", "read:tenant", "read:audit", "export:audit", "read:evidence", "read:run", "read:job", "read:source", ...findingReads, "read:receipt"]),
 };
 
 export function roleCan(role: TenantRole, permission: TenantPermission): boolean {
