@@ -8,7 +8,7 @@ import { StartupError } from "../db/embedded-postgres.ts";
 import { MissingBuildError } from "./http/app.ts";
 import { version } from "./version.ts";
 
-const MODES = ["web", "worker", "all", "migrate", "admin"] as const;
+const MODES = ["web", "worker", "all", "migrate", "admin", "agent"] as const;
 
 async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     throw err;
   }
   // Command-line tools keep stdout for their answer (often --json); their logs go to stderr.
-  const log = command === "admin" ? createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL, pino.destination(2)) : createLogger(env.LOG_LEVEL);
+  const log = command === "admin" ? createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL, pino.destination(2)) : command === "agent" ? createLogger(env.LOG_LEVEL, pino.destination(2)) : createLogger(env.LOG_LEVEL);
 
   switch (command) {
     case "web":
@@ -57,6 +57,11 @@ async function main(argv: string[]): Promise<number | undefined> {
     case "admin": {
       const { admin } = await import("./cli/admin.ts");
       return admin(rest, env, log);
+    }
+    case "agent": {
+      // The node agent: talks to a control plane over signed HTTP, never to a database.
+      const { agentCommand } = await import("./agent/agent-cli.ts");
+      return agentCommand(rest, env, log);
     }
   }
   return 2;

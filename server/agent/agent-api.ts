@@ -2,7 +2,7 @@
 // so do the protocol tests and the fabric benchmark, so all three speak exactly the same protocol.
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { JOIN_KEY_ID, joinRequestKeyId, rawPublicKeyOf, rotationProof, type SignedDesiredState } from "../domain/fabric/agent-protocol.ts";
-import { ControlPlaneClient } from "./control-plane-client.ts";
+import { type ControlPlaneClient } from "./control-plane-client.ts";
 
 export interface NodeKey {
   privateKey: KeyObject;

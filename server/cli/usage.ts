@@ -12,6 +12,14 @@ Commands:
                       tenant-admin API key. Break-glass: audited, no WebAuthn.
   admin api-key create (--tenant SLUG --role ROLE | --platform) [--high-risk] [--name NAME] [--json]
                       Mint an API key outside the UI (break-glass, audited)
+  agent enroll --url URL --token TOKEN [--state-dir DIR] [--cluster SLUG] [--name NAME]
+               [--ca-fingerprint SHA256] [--wait SECONDS]
+                      Enroll this host as a node: generates its key here, sends a join request, waits for
+                      a platform owner's approval and stores the node's identity and certificate
+  agent run [--state-dir DIR] [--concurrency N]
+                      Run the enrolled node: heartbeats, signed desired state, assigned workloads (scan-worker)
+  agent status [--state-dir DIR] [--json]
+                      Show the node's local identity, pending enrollment and desired state
   audit verify FILE [--public-key PEM|FILE] [--json]
                       Check an exported audit log offline: edited, removed or reordered lines fail
 
