@@ -8,8 +8,8 @@
 //                          [--latency 200] [--gap-ms 20] [--tenants 4] [--systems cairn,graphile-worker,pg-boss,bare]
 //                          [--json results.json]
 //
-// Metrics: batch enqueue (jobs in transactions of 1,000), single enqueue (one job per transaction, 10 concurrent
-// callers), drain of already-queued no-op jobs by one worker process and by two (separate child processes: this
+// Metrics: batch enqueue (jobs in transactions of 1,000), single enqueue (one job per call, 10 concurrent callers;
+// Cairn's enqueueJobNow, and for Cairn also enqueueJob in a tenant transaction of its own), drain of already-queued no-op jobs by one worker process and by two (separate child processes: this
 // script with --child), and pickup latency from the enqueue's commit to the handler's start (an idle in-process
 // worker; jobs enqueued one at a time, spaced apart). CPU taken by processes outside this benchmark (the bench, its
 // children and PostgreSQL) is read from /proc and reported: the machine is shared.
@@ -27,7 +27,7 @@ import { createDbClient, type DbClient } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
 import { appRoleUrl, provisionAppRole } from "../db/app-role.ts";
 import { withTenant } from "../db/tenant.ts";
-import { enqueueJob, enqueueJobs, type EnqueueInput } from "../server/queue/enqueue.ts";
+import { enqueueJob, enqueueJobNow, enqueueJobs, type EnqueueInput } from "../server/queue/enqueue.ts";
 import { startWorker } from "../server/worker/worker.ts";
 import { createTenant } from "../server/domain/tenants/tenants.service.ts";
 import { parseEnv } from "../server/config/env.ts";
@@ -95,6 +95,8 @@ interface System {
   reset(): Promise<void>;
   enqueueBatch(count: number): Promise<void>;
   enqueueOne(i: number): Promise<void>;
+  /** Cairn only: one job in a tenant transaction of its own (the path every domain write takes). */
+  enqueueOneInTransaction?(i: number): Promise<void>;
   /** Jobs not finished yet. */
   remaining(): Promise<number>;
   startWorker(onJob: (i: number) => void): Promise<RunningWorker>;
@@ -135,6 +137,10 @@ function cairnSystem(urls: Urls, tenants: string[]): System {
       }
     },
     async enqueueOne(i) {
+      const tenantId = tenants[i % tenants.length]!;
+      await enqueueJobNow(app, input(i, tenantId));
+    },
+    async enqueueOneInTransaction(i) {
       const tenantId = tenants[i % tenants.length]!;
       await withTenant(app, tenantId, (tx) => enqueueJob(tx, input(i, tenantId)));
     },
@@ -506,14 +512,15 @@ async function enqueueAndDrain(system: System, urls: Urls, procs: number): Promi
   }
 }
 
-async function singleEnqueue(system: System): Promise<Sample> {
+async function singleEnqueue(system: System, inTransaction = false): Promise<Sample> {
   await system.reset();
   let next = 0;
+  const one = inTransaction ? system.enqueueOneInTransaction!.bind(system) : system.enqueueOne.bind(system);
   const s0 = cpuSnapshot();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CALLERS }, async () => {
-      while (next < SINGLE) await system.enqueueOne(next++);
+      while (next < SINGLE) await one(next++);
     }),
   );
   const t1 = performance.now();
@@ -556,6 +563,7 @@ async function pickupLatency(system: System): Promise<{ p50: Sample; p95: Sample
 const METRICS = [
   { key: "enqueueBatch", label: `batch enqueue, ${BATCH.toLocaleString("en-US")} per transaction (jobs/s)`, higher: true },
   { key: "enqueueSingle", label: `single enqueue, ${CALLERS} concurrent callers (jobs/s)`, higher: true },
+  { key: "enqueueSingleTx", label: `single enqueue in a tenant transaction, ${CALLERS} callers (jobs/s; Cairn only)`, higher: true },
   { key: "drain1", label: `drain, 1 process × ${CONCURRENCY} (jobs/s)`, higher: true },
   { key: "drain2", label: `drain, 2 processes × ${CONCURRENCY} (jobs/s)`, higher: true },
   { key: "pickupP50", label: "pickup latency p50 (ms)", higher: false },
@@ -620,7 +628,7 @@ async function parentMain() {
       live.push(s);
     }
     const results = new Map<SystemName, Record<MetricKey, Sample[]>>();
-    for (const name of systems) results.set(name, { enqueueBatch: [], enqueueSingle: [], drain1: [], drain2: [], pickupP50: [], pickupP95: [] });
+    for (const name of systems) results.set(name, { enqueueBatch: [], enqueueSingle: [], enqueueSingleTx: [], drain1: [], drain2: [], pickupP50: [], pickupP95: [] });
     const notes: string[] = [];
     const record = (name: SystemName, key: MetricKey, s: Sample) => results.get(name)![key].push(s);
 
@@ -651,6 +659,12 @@ async function parentMain() {
         const r = await singleEnqueue(bySystem.get(name)!);
         record(name, "enqueueSingle", r);
         log(`  ${name.padEnd(16)} single enqueue ${fmt(r.value, true)} jobs/s (other CPU ${r.other.toFixed(2)} cores)`);
+        const system = bySystem.get(name)!;
+        if (system.enqueueOneInTransaction) {
+          const tx = await singleEnqueue(system, true);
+          record(name, "enqueueSingleTx", tx);
+          log(`  ${name.padEnd(16)} single enqueue in a tenant transaction ${fmt(tx.value, true)} jobs/s (other CPU ${tx.other.toFixed(2)} cores)`);
+        }
       }
       for (const name of order) {
         const r = await pickupLatency(bySystem.get(name)!);
@@ -679,11 +693,11 @@ async function parentMain() {
       let vsBare = "—";
       if (systems.includes("cairn")) {
         const c = med("cairn", m.key);
-        if (peers.length) {
+        if (peers.length && peers.some((p) => results.get(p)![m.key].length)) {
           const best = m.higher ? Math.max(...peers.map((p) => med(p, m.key))) : Math.min(...peers.map((p) => med(p, m.key)));
           vsPeer = `${(c / best).toFixed(2)}×`;
         }
-        if (systems.includes("bare")) vsBare = `${(c / med("bare", m.key)).toFixed(2)}×`;
+        if (systems.includes("bare") && results.get("bare")![m.key].length) vsBare = `${(c / med("bare", m.key)).toFixed(2)}×`;
       }
       lines.push(`| ${row.join(" | ")} | ${vsPeer} | ${vsBare} |`);
     }

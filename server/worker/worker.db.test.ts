@@ -284,3 +284,36 @@ describe("the hot queue table", () => {
     await queue.complete([keep.job.id]);
   });
 });
+
+describe("enqueueJobNow", () => {
+  it("enqueues in one statement under the tenant's row-level security, idempotently, and wakes an idle worker", async () => {
+    const { enqueueJobNow } = await import("../queue/enqueue.ts");
+    const first = await enqueueJobNow(t.client, { tenantId: tenantA, jobType: "test.now", requestedBy: "t", payload: { n: 1 }, idempotencyKey: "now-1" });
+    const again = await enqueueJobNow(t.client, { tenantId: tenantA, jobType: "test.now", requestedBy: "t", payload: { n: 2 }, idempotencyKey: "now-1" });
+    expect(first.created).toBe(true);
+    expect(again).toMatchObject({ created: false, job: { id: first.job.id, payload: { n: 1 } } });
+    // The same key in another tenant is another job (the key is per tenant), and the scope really is the tenant's:
+    // tenant B cannot see tenant A's job through its own scope.
+    const other = await enqueueJobNow(t.client, { tenantId: tenantB, jobType: "test.now", requestedBy: "t", idempotencyKey: "now-1" });
+    expect(other.job.id).not.toBe(first.job.id);
+    expect(await withTenant(t.client, tenantB, (tx) => tx.execute(sql`select id from jobs where id = ${first.job.id}`))).toHaveLength(0);
+    await expect(enqueueJobNow(t.client, { tenantId: "not-a-uuid", jobType: "test.now", requestedBy: "t" })).rejects.toThrow(/tenant uuid/);
+    // A statement in tenant A's scope cannot write a row of tenant B: the scope is what row-level security checks.
+    const { tenantScope } = await import("../../db/tenant.ts");
+    await expect(
+      t.client.sql`with scope as materialized (${tenantScope(t.client, tenantA)})
+        insert into jobs (tenant_id, job_type, requested_by, trace_id) select ${tenantB}::uuid, 'test.now', 't', 'x' from scope`,
+    ).rejects.toThrow(/row-level security/);
+
+    const seen: string[] = [];
+    const worker = await startWorker(rt, { concurrency: 2, handlers: [{ jobType: "test.now", handler: async (ctx) => void seen.push(ctx.job.id) }] });
+    try {
+      await waitFor(async () => seen.length, (n) => n === 2);
+      await sleep(300); // idle now
+      const late = await enqueueJobNow(t.client, { tenantId: tenantB, jobType: "test.now", requestedBy: "t" });
+      await waitFor(async () => seen.includes(late.job.id), (ok) => ok, 5_000);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
