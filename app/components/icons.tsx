@@ -90,6 +90,12 @@ const sectionIcons: Record<SectionId, ReactNode> = {
       <path d="M5.5 4.5h11l-2.2 4 2.2 4h-11" />
     </>
   ),
+  policies: (
+    <>
+      <rect x="5" y="3.5" width="14" height="17" rx="2" />
+      <path d="M8.5 9l1.5 1.5 2.5-2.5M14.5 9.5h1.5M8.5 15l1.5 1.5 2.5-2.5M14.5 15.5h1.5" />
+    </>
+  ),
   nodes: (
     <>
       <circle cx="6" cy="6.5" r="2.5" />

@@ -1,6 +1,6 @@
 // The product's sections in navigation order: one list feeds the sidebar, the placeholder pages and the Overview's "What's next".
 
-export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "credentials" | "evidence" | "findings" | "nodes" | "audit" | "settings";
+export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "credentials" | "evidence" | "findings" | "policies" | "nodes" | "audit" | "settings";
 
 export interface Section {
   id: SectionId;
@@ -123,7 +123,17 @@ export const sections: Section[] = [
     emptyTitle: "No findings yet",
     emptyBody:
       "Findings arrive with connectors and policies: the evaluate stage applies your policy bindings to collected evidence, and re-runs resolve findings instead of duplicating them.",
-    arrivesWith: "evidence",
+    arrivesWith: null,
+  },
+  {
+    id: "policies",
+    label: "Policies",
+    path: "/policies",
+    description:
+      "What counts as a finding, and how much it matters: policies list rules (exact ids or patterns) with severity overrides, and bindings attach them to the whole tenant or to one source in audit, enforce or disabled mode. The rules catalogue says what each built-in rule checks.",
+    emptyTitle: "No policies yet",
+    emptyBody: "Without a binding every rule records its findings as its producer rates them; bind a policy to audit, enforce or switch rules off.",
+    arrivesWith: null,
   },
   {
     id: "nodes",

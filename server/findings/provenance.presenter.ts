@@ -122,7 +122,8 @@ export async function findingProvenance(tx: Tx, tenantId: string, findingId: str
       type: "evidence",
       label: `${e.kind} evidence`,
       detail: `sha256 ${e.hash.slice(0, 12)}…`,
-      href: `/evidence/${e.id}`,
+      // Evidence is listed (with verify and download) on its source's page.
+      href: e.sourceId ? `/sources/${e.sourceId}?tab=evidence` : null,
       data: { evidence_id: e.id, kind: e.kind, hash: e.hash, size: e.size, signed: Boolean(e.signature), created_at: e.createdAt.toISOString() },
     });
     edge(findingNode, evNode, "seen in");
