@@ -52,6 +52,18 @@ export const envSchema = z.object({
     .enum(["true", "false", "1", "0"], { error: "must be true or false" })
     .default("true")
     .transform((v) => v === "true" || v === "1"),
+  CAIRN_EVIDENCE_STORE: z.enum(["filesystem", "s3"], { error: "must be filesystem or s3" }).default("filesystem"),
+  CAIRN_EVIDENCE_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3–63 lowercase letters, digits, . and -)")
+    .optional(),
+  CAIRN_EVIDENCE_S3_PREFIX: z.string().max(512, "at most 512 characters").regex(/^[^\s\\]*$/, "must not contain spaces or backslashes").default(""),
+  CAIRN_EVIDENCE_S3_REGION: z.string().min(1, "must not be empty").default("us-east-1"),
+  CAIRN_EVIDENCE_S3_ENDPOINT: z.url("must be the URL of an S3-compatible server, such as http://minio:9000").optional(),
+  CAIRN_EVIDENCE_S3_FORCE_PATH_STYLE: z
+    .enum(["true", "false", "1", "0"], { error: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
   CAIRN_SESSION_TTL_HOURS: positiveInt(24 * 14, 24 * 365),
   CAIRN_STEP_UP_WINDOW_SECONDS: positiveInt(300, 3600),
   CAIRN_KEY_ROTATION_GRACE_HOURS: positiveInt(24, 24 * 30),
@@ -104,6 +116,9 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const oidc = [data.CAIRN_OIDC_ISSUER, data.CAIRN_OIDC_CLIENT_ID, data.CAIRN_OIDC_CLIENT_SECRET];
   if (oidc.some(Boolean) && !oidc.every(Boolean)) {
     throw new InvalidEnvError(["CAIRN_OIDC_ISSUER, CAIRN_OIDC_CLIENT_ID and CAIRN_OIDC_CLIENT_SECRET: set all three to enable OIDC login, or none"]);
+  }
+  if (data.CAIRN_EVIDENCE_STORE === "s3" && !data.CAIRN_EVIDENCE_S3_BUCKET) {
+    throw new InvalidEnvError(["CAIRN_EVIDENCE_S3_BUCKET: required when CAIRN_EVIDENCE_STORE is s3"]);
   }
   const dataDir = path.resolve(data.CAIRN_DATA_DIR);
   return {

@@ -1,12 +1,14 @@
 // Where evidence blobs live. One interface, content-addressed by SHA-256 per tenant: the same bytes are one object,
-// and an object, once written, is never replaced. The filesystem backend is the default; an S3-compatible backend
-// implements the same interface later (storage URIs carry the scheme, so rows written by either stay readable).
+// and an object, once written, is never replaced. The filesystem backend is the default; the S3-compatible backend
+// (s3-store.ts) implements the same interface (storage URIs carry the scheme, so rows written by either stay readable).
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { isUuid } from "../../db/tenant.ts";
+import type { Env } from "../config/env.ts";
+import { S3EvidenceStore, tenantOfS3Uri } from "./s3-store.ts";
 
 export interface StoredObject {
   /** Backend-qualified name of the object, e.g. `fs://<tenant_id>/ab/ab12…`. */
@@ -39,7 +41,7 @@ export function sha256Hex(bytes: Buffer): string {
 
 /** The tenant a storage URI belongs to (every backend puts it first), or null for a URI this build cannot read. */
 export function tenantOfStorageUri(storageUri: string): string | null {
-  return FS_URI.exec(storageUri)?.[1] ?? null;
+  return FS_URI.exec(storageUri)?.[1] ?? tenantOfS3Uri(storageUri);
 }
 
 async function hashFile(file: string): Promise<string> {
@@ -138,4 +140,30 @@ export class FilesystemEvidenceStore implements EvidenceStore {
 
 export function isSha256Hex(value: string): boolean {
   return SHA256_HEX.test(value);
+}
+
+type StoreSettings = Pick<Env, "dataDir" | "CAIRN_EVIDENCE_STORE" | "CAIRN_EVIDENCE_S3_BUCKET" | "CAIRN_EVIDENCE_S3_PREFIX" | "CAIRN_EVIDENCE_S3_REGION" | "CAIRN_EVIDENCE_S3_ENDPOINT" | "CAIRN_EVIDENCE_S3_FORCE_PATH_STYLE">;
+const stores = new Map<string, EvidenceStore>();
+
+/**
+ * The evidence store this process's settings select: the filesystem under `<dataDir>/evidence` (the default) or an
+ * S3-compatible bucket (CAIRN_EVIDENCE_STORE=s3). One instance per distinct setting, so its client is reused.
+ */
+export function evidenceStoreFor(env: StoreSettings): EvidenceStore {
+  const s3 = env.CAIRN_EVIDENCE_STORE === "s3";
+  const key = s3 ? JSON.stringify(["s3", env.CAIRN_EVIDENCE_S3_BUCKET, env.CAIRN_EVIDENCE_S3_PREFIX, env.CAIRN_EVIDENCE_S3_REGION, env.CAIRN_EVIDENCE_S3_ENDPOINT, env.CAIRN_EVIDENCE_S3_FORCE_PATH_STYLE]) : JSON.stringify(["fs", env.dataDir]);
+  let store = stores.get(key);
+  if (!store) {
+    store = s3
+      ? new S3EvidenceStore({
+          bucket: env.CAIRN_EVIDENCE_S3_BUCKET ?? "",
+          prefix: env.CAIRN_EVIDENCE_S3_PREFIX,
+          region: env.CAIRN_EVIDENCE_S3_REGION,
+          endpoint: env.CAIRN_EVIDENCE_S3_ENDPOINT,
+          forcePathStyle: env.CAIRN_EVIDENCE_S3_FORCE_PATH_STYLE,
+        })
+      : new FilesystemEvidenceStore(path.join(env.dataDir, "evidence"));
+    stores.set(key, store);
+  }
+  return store;
 }

@@ -2,14 +2,13 @@
 // job, run, source), its hash and size, and an Ed25519 signature over the hash by the control plane's evidence key.
 // Verification re-hashes the stored blob and checks the signature against the key the row names.
 import { createPublicKey, sign, verify } from "node:crypto";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import type { DbClient } from "../../db/client.ts";
 import type { Tx } from "../../db/tenant.ts";
 import { evidence, signingKeys } from "../../db/schema/index.ts";
 import type { Runtime } from "../runtime.ts";
 import { signingKey, type SigningKey } from "../domain/audit/signing-key.service.ts";
-import { FilesystemEvidenceStore, sha256Hex, tenantOfStorageUri, type EvidenceStore } from "./evidence-store.ts";
+import { evidenceStoreFor, sha256Hex, tenantOfStorageUri, type EvidenceStore } from "./evidence-store.ts";
 
 export type EvidenceRow = typeof evidence.$inferSelect;
 
@@ -22,9 +21,9 @@ export interface EvidenceServices {
   key: SigningKey;
 }
 
-/** The filesystem store under `<dataDir>/evidence` and the control plane's evidence key (created on first use). */
+/** The evidence store the settings select (filesystem under `<dataDir>/evidence` by default, or S3) and the control plane's evidence key (created on first use). */
 export async function evidenceServices(rt: Pick<Runtime, "env" | "db" | "secret">): Promise<EvidenceServices> {
-  return { store: new FilesystemEvidenceStore(path.join(rt.env.dataDir, "evidence")), key: await signingKey(rt.db, rt.secret, "evidence") };
+  return { store: evidenceStoreFor(rt.env), key: await signingKey(rt.db, rt.secret, "evidence") };
 }
 
 export interface RecordEvidenceInput {
