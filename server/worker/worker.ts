@@ -35,6 +35,8 @@ export interface WorkerOptions {
   reapIntervalMs?: number;
   /** Most jobs claimed ahead of free slots (only when jobs are short; see PREFETCH_BUDGET_MS). 0 turns it off. */
   maxPrefetch?: number;
+  /** Claims in flight at once while prefetching (default 2); 1 claims strictly one after another. */
+  claimLanes?: number;
 }
 
 /** The local buffer holds at most about this much work (estimated from recent run times), so it delays little. */
@@ -217,9 +219,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   }
 
   // Batched completion for jobs without side effects to commit. Completions ride along with the next claim (one
-  // round trip, one transaction); when no claim is due they are flushed on their own after completeBatchMs. Claims
-  // and flushes go through one chain, so this worker never runs two queue statements at once (they would only
-  // contend with each other on the same pages).
+  // round trip, one transaction); when no claim is in flight they are flushed on their own after completeBatchMs.
   let toComplete: string[] = [];
   let completeTimer: NodeJS.Timeout | undefined;
   let queueChain: Promise<unknown> = Promise.resolve();
@@ -230,7 +230,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     toComplete = [];
     return ids;
   };
-  let claiming = false;
+  let claiming = 0;
   const flushCompletions = () => {
     const ids = takeCompletions();
     if (!ids.length) return queueChain;
@@ -244,25 +244,21 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   };
   const onCompleteTimer = () => {
     completeTimer = undefined;
-    if (claiming) completeTimer = setTimeout(onCompleteTimer, opts.completeBatchMs ?? 2);
+    if (claiming > 0) completeTimer = setTimeout(onCompleteTimer, opts.completeBatchMs ?? 2);
     else void flushCompletions();
   };
-  const claimNext = (want: number) => {
-    claiming = true;
-    const run = queueChain
-      .then(() => {
-        const done = takeCompletions();
-        return queue.claimWithFacts(want, leaseSeconds, types, null, done).catch((err) => {
-          toComplete.push(...done); // nothing was committed: complete them with a later call
-          throw err;
-        });
-      })
-      .finally(() => {
-        claiming = false;
-        if (toComplete.length) completeSoon();
-      });
-    queueChain = run.catch(() => {});
-    return run;
+  const claimNext = async (want: number) => {
+    claiming++;
+    const done = takeCompletions();
+    try {
+      return await queue.claimWithFacts(want, leaseSeconds, types, null, done);
+    } catch (err) {
+      toComplete.push(...done); // nothing was committed: complete them with a later call
+      throw err;
+    } finally {
+      claiming--;
+      if (toComplete.length) completeSoon();
+    }
   };
 
   async function finalFailure(def: HandlerDefinition | undefined, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string) {
@@ -381,7 +377,9 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   }
 
   function startBuffered() {
-    while (!stopping && runningCount < opts.concurrency && buffer.length) void runJob(buffer.shift()!);
+    if (stopping) return;
+    while (runningCount < opts.concurrency && buffer.length) void runJob(buffer.shift()!);
+    if (wakeLane1 && moreQueued && buffer.length <= prefetch() / 2) wakeLane1();
   }
 
   async function reapOnce() {
@@ -446,29 +444,55 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   }, BUDGET_SWEEP_MS);
   const heartbeatTimer = setInterval(() => void heartbeat().catch((err) => log.warn({ err: (err as Error).message }, "heartbeat failed")), 5_000);
 
-  const loop = (async () => {
+  // Claim lanes. Lane 0 claims whenever a slot is free or the local buffer runs low, and it alone marks the worker
+  // idle when the queue is empty. While jobs are short (prefetching) and the last claim came back full, lane 1
+  // claims too, so one claim's round trip overlaps another's and the buffer never waits on a single connection.
+  let claimingWant = 0;
+  let moreQueued = false;
+  let wakeLane1: (() => void) | undefined;
+  /** Lane 1 sleeps until the buffer runs low (startBuffered) or a full claim says more is queued. */
+  const laneWait = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, pollMs);
+      function done() {
+        clearTimeout(timer);
+        wakeLane1 = undefined;
+        resolve();
+      }
+      wakeLane1 = done;
+    });
+  const lane = async (index: number) => {
     let backoff = 250;
     let idleBackoff = 2;
     while (!stopping) {
       startBuffered();
+      if (index > 0 && !(moreQueued && prefetch() > 0)) {
+        await laneWait();
+        continue;
+      }
       const ahead = prefetch();
-      const want = opts.concurrency + ahead - held.size;
+      const want = opts.concurrency + ahead - held.size - claimingWant;
       // Claim when a slot is free and nothing is buffered, or (prefetching) when the buffer runs low.
-      const needed = runningCount < opts.concurrency ? buffer.length === 0 : ahead > 0 && buffer.length <= ahead / 2;
+      const needed = runningCount < opts.concurrency ? buffer.length === 0 && claimingWant === 0 : ahead > 0 && buffer.length <= ahead / 2;
       if (want <= 0 || !needed) {
-        await waitForWake(pollMs);
+        if (index > 0) await laneWait();
+        else await waitForWake(pollMs);
         continue;
       }
       let claimed: { job: JobRow; facts: JobFacts }[] = [];
+      claimingWant += want;
       try {
         claimed = await claimNext(want);
         backoff = 250;
       } catch (err) {
         log.warn({ err: (err as Error).message }, "claim failed (database unavailable?); retrying");
         armed = false;
+        moreQueued = false;
         await sleep(backoff);
         backoff = Math.min(5_000, backoff * 2);
         continue;
+      } finally {
+        claimingWant -= want;
       }
       if (stopping) {
         await queue.release(claimed.map((c) => c.job.id)).catch(() => {});
@@ -479,12 +503,15 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         held.set(job.id, entry);
         buffer.push(entry);
       }
-      if (claimed.length === want) {
+      startBuffered();
+      moreQueued = claimed.length === want;
+      if (moreQueued) {
         // More may be queued: stay busy, and let enqueues skip their NOTIFY.
         armed = false;
         if (idleHeld) void unmarkIdle();
+        wakeLane1?.();
       }
-      if (claimed.length > 0) continue;
+      if (claimed.length > 0 || index > 0) continue;
       if (!armed) {
         if (await markIdle()) {
           armed = true;
@@ -498,7 +525,8 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       await waitForWake(pollMs);
     }
-  })();
+  };
+  const loop = Promise.all(Array.from({ length: Math.max(1, opts.claimLanes ?? 2) }, (_, i) => lane(i)));
 
   log.info({ concurrency: opts.concurrency, types }, "worker started");
   return {
@@ -508,6 +536,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     async stop(graceMs = 8_000) {
       stopping = true;
       wakeUp();
+      wakeLane1?.();
       await loop;
       // Jobs still waiting in the local buffer never started: give them back at once, without spending an attempt.
       const waiting = buffer.splice(0);
