@@ -96,6 +96,20 @@ const sectionIcons: Record<SectionId, ReactNode> = {
       <path d="M8.5 9l1.5 1.5 2.5-2.5M14.5 9.5h1.5M8.5 15l1.5 1.5 2.5-2.5M14.5 15.5h1.5" />
     </>
   ),
+  receipts: (
+    <>
+      <path d="M6 3.5h12v17l-2-1.4-2 1.4-2-1.4-2 1.4-2-1.4-2 1.4z" />
+      <path d="M9 8h6M9 11.5h6M9 15h3.5" />
+    </>
+  ),
+  fleet: (
+    <>
+      <rect x="3" y="4.5" width="11" height="8" rx="1.2" />
+      <path d="M6.5 16h4M8.5 12.5V16" />
+      <rect x="15.5" y="8.5" width="5.5" height="11" rx="1.2" />
+      <path d="M18.2 17v.01" />
+    </>
+  ),
   nodes: (
     <>
       <circle cx="6" cy="6.5" r="2.5" />

@@ -1,6 +1,6 @@
 // The product's sections in navigation order: one list feeds the sidebar, the placeholder pages and the Overview's "What's next".
 
-export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "credentials" | "evidence" | "findings" | "policies" | "nodes" | "audit" | "settings";
+export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "credentials" | "evidence" | "findings" | "policies" | "receipts" | "fleet" | "nodes" | "audit" | "settings";
 
 export interface Section {
   id: SectionId;
@@ -133,6 +133,26 @@ export const sections: Section[] = [
       "What counts as a finding, and how much it matters: policies list rules (exact ids or patterns) with severity overrides, and bindings attach them to the whole tenant or to one source in audit, enforce or disabled mode. The rules catalogue says what each built-in rule checks.",
     emptyTitle: "No policies yet",
     emptyBody: "Without a binding every rule records its findings as its producer rates them; bind a policy to audit, enforce or switch rules off.",
+    arrivesWith: null,
+  },
+  {
+    id: "receipts",
+    label: "Receipts",
+    path: "/receipts",
+    description:
+      "Every pushed SARIF, CycloneDX or SPDX document and fleet sync, from received to done or failed: its format, counts, the findings it created, updated or resolved, what was wrong and where in the document, and the raw document as received (sha256, downloadable).",
+    emptyTitle: "Nothing pushed yet",
+    emptyBody: "Create an ingest.result_push source and push a document to POST /v1/results/push with an Idempotency-Key; its receipt appears here at once.",
+    arrivesWith: null,
+  },
+  {
+    id: "fleet",
+    label: "Fleet",
+    path: "/fleet",
+    description:
+      "Endpoints that sync their inventory (host, OS, agent version, the MCP client configs found on them), with when each was last seen, its MCP servers and what was found in them.",
+    emptyTitle: "No endpoints yet",
+    emptyBody: "Create an ingest.fleet_sync source and have endpoints POST their inventory to /v1/fleet/sync.",
     arrivesWith: null,
   },
   {
