@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { and, eq, sql } from "drizzle-orm";
 import type { Runtime } from "../runtime.ts";
-import { withTenant } from "../../db/tenant.ts";
+import { withTenant, type Tx } from "../../db/tenant.ts";
 import { jobs, nodes, runs } from "../../db/schema/index.ts";
 import { QueueClient, WAKE_GATE_KEY, WAKE_IDLE_KEY, type JobFacts, type ReapedJob } from "../queue/queue.ts";
 import { CANCEL_CHANNEL, EVENTS_CHANNEL, JOBS_CHANNEL, type JobRow } from "../queue/enqueue.ts";
@@ -275,6 +275,45 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     }
   }
 
+  /**
+   * What a handler is given (JobContext), one per attempt. A class, not an object of closures: a short job creates
+   * one object, and its log object and abort controller only if it uses them.
+   */
+  class Attempt implements JobContext {
+    readonly rt = rt;
+    readonly job: JobRow;
+    /** True once a line was written: the attempt line went first, and success is logged too. */
+    logged = false;
+    private jobLog: JobLog | undefined;
+    constructor(private readonly entry: Active) {
+      this.job = entry.job;
+    }
+    get signal() {
+      return signalOf(this.entry);
+    }
+    logFile(): JobLog {
+      return (this.jobLog ??= new JobLog(rt.db, this.job));
+    }
+    /** The attempt line is written only with the first line that follows it: a job that succeeds without logging leaves no lines. */
+    log(level: "debug" | "info" | "warn" | "error", message: string) {
+      const out = this.logFile();
+      if (!this.logged) {
+        this.logged = true;
+        out.write("info", `attempt ${this.job.attempts} of ${this.job.maxAttempts} on ${workerId}`);
+      }
+      out.write(level, message);
+    }
+    redact(...values: string[]) {
+      this.logFile().redact(...values);
+    }
+    inTenant<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      return withTenant(rt.db, this.job.tenantId, fn);
+    }
+    flush(): Promise<void> {
+      return this.jobLog ? this.jobLog.flush() : Promise.resolve();
+    }
+  }
+
   async function runJob(entry: Active) {
     const { job, facts } = entry;
     const def = handlers.get(job.jobType);
@@ -282,19 +321,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     entry.deadline = Date.now() + job.timeBudgetSeconds * 1000 + ABANDON_AFTER_MS;
     runningCount++;
     const t0 = performance.now();
-    // Created with the first line: a job that logs nothing and succeeds costs no log object and no flush.
-    let jobLog: JobLog | undefined;
-    const logOf = () => (jobLog ??= new JobLog(rt.db, job));
-    // The attempt line is written only with the first line that follows it (a handler's, or a failure's): a job
-    // that succeeds without logging leaves no lines (its row has the attempt count and the times).
-    let attemptLine: string | undefined = `attempt ${job.attempts} of ${job.maxAttempts} on ${workerId}`;
-    const write = (level: "debug" | "info" | "warn" | "error", message: string) => {
-      if (attemptLine !== undefined) {
-        logOf().write("info", attemptLine);
-        attemptLine = undefined;
-      }
-      logOf().write(level, message);
-    };
+    const ctx = new Attempt(entry);
     // The time budget is enforced by the sweep below (every BUDGET_SWEEP_MS), not by a timer per job.
     entry.budgetEndsAt = Date.now() + job.timeBudgetSeconds * 1000;
     try {
@@ -309,16 +336,6 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         const refused = await requesterRefusal(rt.db, job.tenantId, job.requestedBy, "run:source");
         if (refused) throw Object.assign(new Error(refused), { permanent: true });
       }
-      const ctx: JobContext = {
-        rt,
-        job,
-        get signal() {
-          return signalOf(entry);
-        },
-        log: write,
-        redact: (...values) => logOf().redact(...values),
-        inTenant: (fn) => withTenant(rt.db, job.tenantId, fn),
-      };
       const outcome = await def.handler(ctx);
       if (entry.reason) throw entry.stopError ?? new Error("aborted");
       entry.deadline = Date.now() + ABANDON_AFTER_MS; // completing: a few round trips at most
@@ -341,20 +358,20 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         toComplete.push(job.id);
         completeSoon();
       }
-      if (attemptLine === undefined) logOf().write("info", "succeeded");
+      if (ctx.logged) ctx.logFile().write("info", "succeeded");
     } catch (err) {
       const e = err as Error & { leaseLost?: boolean; permanent?: boolean };
       const reason = entry.reason;
       if (reason === "shutdown") {
-        write("warn", "worker shutting down: lease released, the job will run again");
+        ctx.log("warn", "worker shutting down: lease released, the job will run again");
         await queue.release([job.id]).catch(() => {});
       } else if (reason === "lease_lost" || e.leaseLost) {
-        write("warn", "lease lost: another worker owns this job now; this attempt's results were discarded");
+        ctx.log("warn", "lease lost: another worker owns this job now; this attempt's results were discarded");
       } else {
         const status = reason === "cancelled" ? "cancelled" : reason === "timed_out" ? "timed_out" : "failed";
         const message = reason === "timed_out" ? `time budget of ${job.timeBudgetSeconds} s exceeded` : reason === "cancelled" ? "cancelled" : e.message || String(err);
         const retry = status === "failed" && !e.permanent && isTransient(err) ? (RETRY_DELAYS_SECONDS[job.attempts - 1] ?? null) : null;
-        write(status === "failed" ? "error" : "warn", retry !== null ? `${message} (transient: retrying in ${retry} s)` : message);
+        ctx.log(status === "failed" ? "error" : "warn", retry !== null ? `${message} (transient: retrying in ${retry} s)` : message);
         const row = await queue.fail(job.id, message, retry, status).catch((failErr) => {
           log.error({ err: failErr, job: job.id }, "could not record a job failure");
           return null;
@@ -365,7 +382,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       entry.budgetEndsAt = 0;
       const ms = performance.now() - t0;
       avgRunMs = avgRunMs === undefined ? ms : avgRunMs * 0.9 + ms * 0.1;
-      if (jobLog) await jobLog.flush();
+      await ctx.flush();
       if (!entry.abandoned) {
         held.delete(job.id);
         runningCount--;
