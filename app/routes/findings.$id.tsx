@@ -3,7 +3,6 @@
 import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useFetcher, useLoaderData } from "@remix-run/react";
 import flowStyles from "@xyflow/react/dist/style.css";
-import findingStyles from "../styles/findings.css";
 import { attempt, load } from "../lib/auth.server";
 import { currentMembership, useMe } from "../lib/identity";
 import { shortId, who } from "../lib/control-plane";
@@ -16,10 +15,8 @@ import { UtcTime } from "../components/utc-time";
 import { RunLink } from "../components/work-status";
 import { ProvenanceGraph } from "../components/provenance-graph";
 
-export const links: LinksFunction = () => [
-  { rel: "stylesheet", href: flowStyles },
-  { rel: "stylesheet", href: findingStyles },
-];
+// React Flow's own stylesheet, linked where the graph is drawn.
+export const links: LinksFunction = () => [{ rel: "stylesheet", href: flowStyles }];
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: pageTitle(data ? data.finding.title : "Finding") }];
 

@@ -1,9 +1,8 @@
 // One policy: its rule entries (editable by admins; a step-up when the policy is bound in enforce or disabled mode),
 // where it is bound, binding it somewhere else, and deleting it once it has no bindings.
-import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData, useNavigate, useRevalidator } from "@remix-run/react";
 import { useState, type FormEvent } from "react";
-import findingStyles from "../styles/findings.css";
 import { attempt, load } from "../lib/auth.server";
 import { clientFailure, currentMembership, useMe } from "../lib/identity";
 import { SEVERITY, parseRulesText, rulesText, type PolicyDetail } from "../lib/findings";
@@ -16,10 +15,7 @@ import { PageHeader } from "../components/page-header";
 import { Notice } from "../components/notice";
 import { StatusBadge } from "../components/status-badge";
 import { ConfirmButton } from "../components/confirm-button";
-import { UtcTime } from "../components/utc-time";
 import { BindForm, BindingsTable } from "../components/policy-bindings";
-
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: findingStyles }];
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: pageTitle(data ? `Policy ${data.policy.name}` : "Policy") }];
 
@@ -73,7 +69,7 @@ function RulesEditor({ policy, onSaved }: { policy: PolicyDetail; onSaved: (mess
           <label className="field-label" htmlFor="edit-rules">
             Rules
           </label>
-          <textarea id="edit-rules" className="input mono" name="rules" rows={Math.max(3, policy.rules.length + 1)} defaultValue={rulesText(policy.rules)} spellCheck={false} />
+          <textarea id="edit-rules" className="input mono rules-input" name="rules" rows={Math.max(3, policy.rules.length + 1)} defaultValue={rulesText(policy.rules)} spellCheck={false} />
           <p className="field-hint">
             One entry per line: a rule id, <code>prefix.*</code> or <code>*</code>, then optionally a severity and <code>off</code>.
           </p>
@@ -141,7 +137,7 @@ export default function PolicyPage() {
             <h2 className="panel-title" id="rules-title">
               Rules <span className="muted">· {policy.rules.length}</span>
             </h2>
-            <p className="panel-subtitle">For each finding the most specific entry decides: the exact rule id, then the longest pattern, then *. Updated <UtcTime iso={policy.updated_at} />.</p>
+            <p className="panel-subtitle">For each finding the most specific entry decides: the exact rule id, then the longest pattern, then *.</p>
           </div>
         </header>
         <div className="table-wrap">

@@ -1,10 +1,9 @@
 // Policies and bindings: the tenant's policies (rule entries with severity overrides), where they are bound (the whole
 // tenant or one source) and in which mode, and the built-in rules catalogue. Admins create policies and bind them;
 // binding in enforce or disabled mode (or removing such a binding) asks for a passkey step-up.
-import { data, redirect, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useState } from "react";
-import findingStyles from "../styles/findings.css";
 import { attempt, load } from "../lib/auth.server";
 import { currentMembership, useMe } from "../lib/identity";
 import { SEVERITY, parseRulesText, type Policy, type Rule } from "../lib/findings";
@@ -15,8 +14,6 @@ import { Notice } from "../components/notice";
 import { StatusBadge } from "../components/status-badge";
 import { UtcTime } from "../components/utc-time";
 import { BindForm, BindingsTable } from "../components/policy-bindings";
-
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: findingStyles }];
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Policies") }];
 
@@ -87,7 +84,7 @@ function CreatePolicy() {
             <label className="field-label" htmlFor="policy-rules">
               Rules
             </label>
-            <textarea id="policy-rules" className="input mono" name="rules" rows={4} required spellCheck={false} placeholder={"mcp.*\nmcp.inline_secret critical\nmcp.shell_wrapped_command off"} />
+            <textarea id="policy-rules" className="input mono rules-input" name="rules" rows={4} required spellCheck={false} placeholder={"mcp.*\nmcp.inline_secret critical\nmcp.shell_wrapped_command off"} />
           </div>
           <div className="form-actions field-span">
             <button type="submit" className="button button-primary" disabled={fetcher.state !== "idle"} data-testid="create-policy-submit">

@@ -99,7 +99,8 @@ export const findings = pgTable(
     lastEvidenceId: uuid("last_evidence_id"),
     resolvedRunId: uuid("resolved_run_id"),
     reopenedCount: integer("reopened_count").notNull().default(0),
-    createdAt: ts("created_at").notNull().defaultNow(),
+    /** The statement's clock, not the transaction's: a run's findings get distinct times, so keyset pages stay index ranges. */
+    createdAt: ts("created_at").notNull().default(sql`clock_timestamp()`),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
   (t) => [

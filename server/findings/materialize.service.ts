@@ -56,7 +56,7 @@ export interface MaterializeResult {
   errors: GraphError[];
 }
 
-const CHUNK = 2000;
+const CHUNK = 5000;
 
 function chunks<T>(items: T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -144,20 +144,19 @@ async function upsertRelations(tx: Tx, input: MaterializeInput, graph: ReturnTyp
   return byKey.size;
 }
 
-/** This source's findings that are not resolved, plus resolved ones the graph names again; locked for the update. */
+/** This source's findings that are not resolved, plus resolved ones the graph names again. */
 async function loadExisting(tx: Tx, input: MaterializeInput, fingerprints: string[]): Promise<Map<string, ExistingFinding>> {
   const select = sql`
     select f.id, f.fingerprint, f.status, f.rule, f.severity, f.title, f.asset_id, f.asset_key, f.location, f.details, f.enforcement, f.applied_binding_ids,
       exists (select 1 from finding_exceptions e where e.finding_id = f.id and e.status = 'approved' and e.expires_at > now()) as excepted
     from findings f`;
   const out = new Map<string, ExistingFinding>();
-  const live = await tx.execute<ExistingFinding>(sql`${select} where f.tenant_id = ${input.tenantId}::uuid and f.source_id = ${input.sourceId}::uuid and f.status <> 'resolved' order by f.id for update of f`);
+  const live = await tx.execute<ExistingFinding>(sql`${select} where f.tenant_id = ${input.tenantId}::uuid and f.source_id = ${input.sourceId}::uuid and f.status <> 'resolved'`);
   for (const r of live) out.set(r.fingerprint, r);
   for (const part of chunks(fingerprints, 5000)) {
     const rows = await tx.execute<ExistingFinding>(sql`${select}
       where f.tenant_id = ${input.tenantId}::uuid and f.source_id = ${input.sourceId}::uuid and f.status = 'resolved'
-        and f.fingerprint in (select jsonb_array_elements_text(${json(part)}))
-      order by f.id for update of f`);
+        and f.fingerprint in (select jsonb_array_elements_text(${json(part)}))`);
     for (const r of rows) out.set(r.fingerprint, r);
   }
   return out;
@@ -171,6 +170,10 @@ interface Recorded {
 export async function materializeGraph(tx: Tx, input: MaterializeInput): Promise<MaterializeResult> {
   const [source] = await tx.execute<{ id: string }>(sql`select id from sources where id = ${input.sourceId}::uuid and tenant_id = ${input.tenantId}::uuid`);
   if (!source) throw new Error(`materializeGraph: source ${input.sourceId} is not a source of tenant ${input.tenantId}`);
+
+  // One materialization of a source at a time (a collect, a push and a deploy gate may meet): a transaction-scoped
+  // lock on the source instead of a row lock on each of its findings.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`cairn.findings:${input.sourceId}`}, 0))`);
 
   // Exceptions that ran out reopen their findings before this graph is judged.
   await expireDueExceptions(tx, input.tenantId);
