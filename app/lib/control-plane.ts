@@ -112,6 +112,7 @@ export const SOURCE_KINDS: KindInfo[] = [
   { kind: "ingest.artifact_import", label: "Artifact import", summary: "Artifacts imported from elsewhere.", example: {} },
   { kind: "runtime.proxy", label: "Runtime proxy", summary: "Traffic seen by a runtime proxy.", example: {} },
   { kind: "runtime.gateway", label: "Runtime gateway", summary: "Traffic seen by a runtime gateway.", example: {} },
+  { kind: "custom", label: "Custom connector", summary: "An executable a platform owner allow-listed, run with the scope's input; it reports results, a graph and artifacts.", example: { connector: "connector-name", input: {} } },
 ];
 
 export function kindInfo(kind: string): KindInfo | undefined {

@@ -1,6 +1,6 @@
 // The product's sections in navigation order: one list feeds the sidebar, the placeholder pages and the Overview's "What's next".
 
-export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "credentials" | "evidence" | "findings" | "policies" | "receipts" | "fleet" | "nodes" | "audit" | "settings";
+export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "credentials" | "evidence" | "findings" | "policies" | "receipts" | "fleet" | "nodes" | "connectors" | "audit" | "settings";
 
 export interface Section {
   id: SectionId;
@@ -165,6 +165,16 @@ export const sections: Section[] = [
     emptyBody:
       "The node fabric arrives after the control-plane core: a node enrolls with a join token, a platform owner approves it with a passkey step-up, and its heartbeats appear here.",
     arrivesWith: "fabric",
+  },
+  {
+    id: "connectors",
+    label: "Connectors",
+    path: "/platform/connectors",
+    description:
+      "Custom connectors: executables platform owners allow-list for sources of kind custom. Each is recorded with its absolute path and SHA-256, re-checked before every run, and runs with only an allowlisted environment and the job's credentials under time and output budgets.",
+    emptyTitle: "No custom connectors yet",
+    emptyBody: "A platform owner allow-lists an executable; tenants then create custom sources that name it.",
+    arrivesWith: null,
   },
   {
     id: "audit",
