@@ -68,6 +68,7 @@ export const envSchema = z.object({
   CAIRN_STEP_UP_WINDOW_SECONDS: positiveInt(300, 3600),
   CAIRN_KEY_ROTATION_GRACE_HOURS: positiveInt(24, 24 * 30),
   CAIRN_LOGIN_MAX_FAILURES: positiveInt(5, 1000),
+  CAIRN_AGENT_JOIN_RATE_PER_MINUTE: positiveInt(300, 100_000),
   CAIRN_OIDC_ISSUER: z.url("must be the issuer URL of your OpenID provider").optional(),
   CAIRN_OIDC_CLIENT_ID: z.string().min(1).optional(),
   CAIRN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),

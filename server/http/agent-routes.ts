@@ -12,16 +12,13 @@ import { sendError } from "./rest.ts";
 import { toAppError } from "../trpc/init.ts";
 import { chargeAddress } from "../domain/auth/rate-limit.ts";
 import { recordAudit } from "../domain/audit/audit-writer.service.ts";
-import { AgentRefused, authenticateJoinPoll, authenticateNode, readSignedRequest, verifyJoinProof, type AgentPrincipal } from "../domain/fabric/agent-auth.service.ts";
+import { AgentRefused, asAuthenticatedNode, authenticateJoinPoll, authenticateNode, readSignedRequest, verifyJoinProof, type AgentPrincipal } from "../domain/fabric/agent-auth.service.ts";
 import { JoinRefused, joinRequestStatusForAgent, openJoinRequest } from "../domain/fabric/join-requests.service.ts";
 import { keyFingerprint, rotationProofValid } from "../domain/fabric/agent-protocol.ts";
 import { recordHeartbeat } from "../domain/fabric/heartbeat.service.ts";
 import { signedDesiredStateFor } from "../domain/fabric/desired-state.service.ts";
 import { rotateIdentityForAgent } from "../domain/fabric/node-identities.service.ts";
 import { claimJobs, completeJob, failJob, jobEvents, releaseJobs } from "../domain/fabric/agent-jobs.service.ts";
-
-/** Redemptions per source address and minute (the token secret itself is not guessable; this bounds the noise). */
-const JOIN_PER_ADDRESS_PER_MINUTE = 300;
 
 const shortText = (max: number) => z.string().trim().min(1, "required").max(max, `at most ${max} characters`);
 const record = (maxKeys: number) => z.record(z.string().max(100), z.unknown()).refine((r) => Object.keys(r).length <= maxKeys, `at most ${maxKeys} entries`);
@@ -126,7 +123,8 @@ export function agentRoutes(rt: Runtime): Router {
   r.post(
     "/join",
     route("/join", async (req, res) => {
-      await chargeAddress(rt.db.sql, "agent_join", req.ip ?? null, JOIN_PER_ADDRESS_PER_MINUTE);
+      // Redemptions per address and minute: the token secret is not guessable; this bounds the noise (and the audit).
+      await chargeAddress(rt.db.sql, "agent_join", req.ip ?? null, rt.env.CAIRN_AGENT_JOIN_RATE_PER_MINUTE);
       const s = signed(req);
       const body = parse(joinBody, rawBody(req));
       if (body.requested_roles?.some((role) => !/^[a-z0-9-]+$/.test(role))) throw new AppError("INVALID_INPUT", "requested_roles: role names are lowercase letters, digits and -");
@@ -164,15 +162,23 @@ export function agentRoutes(rt: Runtime): Router {
 
   r.post(
     "/heartbeat",
-    node("/heartbeat", async (req, principal) => {
+    route("/heartbeat", async (req) => {
       const raw = rawBody(req);
-      const probe = raw.length ? (JSON.parse(raw.toString("utf8") || "{}") as Record<string, unknown>) : {};
-      if (probe && typeof probe === "object" && ("roles" in probe || "role_assignments" in probe)) {
-        await recordAudit(rt.db, { tenantId: null, actor: `node:${principal.node.id}`, actorType: "node", ip: req.ip ?? null, targetType: "node", targetId: principal.node.id, action: "node.role_assign", outcome: "denied", details: { reason: "node_self_service" } });
-        throw new AppError("FORBIDDEN", "A node cannot assign or report its own roles: role assignments are made by a platform owner", { reason: "node_self_service" });
+      const s = signed(req);
+      let probe: unknown = null;
+      try {
+        probe = JSON.parse(raw.toString("utf8") || "null");
+      } catch {
+        /* reported by parse() below */
       }
-      const body = parse(heartbeatBody, raw);
-      return withPlatform(rt.db, (tx) => recordHeartbeat(tx, principal, body, req.ip ?? null));
+      // Authentication and the heartbeat's writes share one transaction: this is the path every node takes every 10 s.
+      return asAuthenticatedNode(rt.db, s, req.ip ?? null, async (tx, principal) => {
+        if (probe && typeof probe === "object" && ("roles" in probe || "role_assignments" in probe)) {
+          await recordAudit(rt.db, { tenantId: null, actor: `node:${principal.node.id}`, actorType: "node", ip: req.ip ?? null, targetType: "node", targetId: principal.node.id, action: "node.role_assign", outcome: "denied", details: { reason: "node_self_service" } });
+          throw new AppError("FORBIDDEN", "A node cannot assign or report its own roles: role assignments are made by a platform owner", { reason: "node_self_service" });
+        }
+        return recordHeartbeat(tx, principal, parse(heartbeatBody, raw), req.ip ?? null);
+      });
     }),
   );
 

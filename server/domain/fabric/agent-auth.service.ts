@@ -4,6 +4,7 @@
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { DbClient } from "../../../db/client.ts";
 import { isUuid, withPlatform, type Tx } from "../../../db/tenant.ts";
+import type { KeyObject } from "node:crypto";
 import { agentRequestNonces, clusterMemberships, clusters, nodeIdentities, nodeJoinRequests, nodes } from "../../../db/schema/index.ts";
 import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/audit-writer.service.ts";
@@ -85,61 +86,76 @@ async function auditDenied(db: DbClient, nodeId: string | null, reason: string, 
   await recordAudit(db, { tenantId: null, actor: nodeId ? `node:${nodeId}` : "anonymous", actorType: nodeId ? "node" : "anonymous", ip, targetType: "agent_request", targetId: nodeId, action: "agent.request", outcome: "denied", details: { reason, ...details } }).catch(() => {});
 }
 
+/** The checks of one signed node request inside the caller's platform transaction: a principal, or why not. */
+async function authenticateIn(tx: Tx, signed: SignedRequest): Promise<AgentPrincipal | AgentRefused> {
+  const { parts, signature } = signed;
+  const [row] = await tx
+    .select({ identity: nodeIdentities, node: nodes, membership: clusterMemberships, cluster: clusters })
+    .from(nodeIdentities)
+    .innerJoin(nodes, eq(nodes.id, nodeIdentities.nodeId))
+    .innerJoin(clusters, eq(clusters.id, nodeIdentities.clusterId))
+    .innerJoin(clusterMemberships, and(eq(clusterMemberships.nodeId, nodeIdentities.nodeId), eq(clusterMemberships.clusterId, nodeIdentities.clusterId)))
+    .where(eq(nodeIdentities.id, parts.keyId));
+  if (!row || row.identity.nodeId !== parts.nodeId) return new AgentRefused("UNAUTHENTICATED", "Unknown node identity: enroll this node (cairn agent enroll)", "unknown_identity");
+  if (!signatureValid(cachedPublicKey(row.identity.publicKey), parts, signature)) return new AgentRefused("UNAUTHENTICATED", "The request's signature does not verify with this node's key", "bad_signature");
+  if (!(await consumeNonce(tx, row.identity.id, parts.nonce))) return new AgentRefused("UNAUTHENTICATED", "This request was already received (replayed nonce)", "replayed");
+  const { identity, membership, node } = row;
+  if (identity.status === "revoked" || membership.status === "revoked" || node.status === "revoked") {
+    return new AgentRefused("FORBIDDEN", `This node's identity was revoked${identity.revokedAt ? ` at ${identity.revokedAt.toISOString()}` : ""}: it may no longer make requests or claim work. Enroll again with a new join token to rejoin.`, "node_revoked");
+  }
+  if (identity.status === "rotated") {
+    const [next] = identity.replacedBy ? await tx.select({ firstUsedAt: nodeIdentities.firstUsedAt }).from(nodeIdentities).where(eq(nodeIdentities.id, identity.replacedBy)) : [];
+    const inGrace = identity.rotatedAt && identity.rotatedAt.getTime() > Date.now() - ROTATION_GRACE_SECONDS * 1000 && !next?.firstUsedAt;
+    if (!inGrace) return new AgentRefused("UNAUTHENTICATED", "This identity was rotated: use the newer certificate and key", "identity_rotated");
+  }
+  if (identity.certificateNotAfter.getTime() <= Date.now()) return new AgentRefused("UNAUTHENTICATED", `This node's certificate expired at ${identity.certificateNotAfter.toISOString()}: enroll the node again`, "certificate_expired");
+  if (membership.status !== "active") return new AgentRefused("FORBIDDEN", `This node's membership of cluster ${row.cluster.slug} is ${membership.status}`, "membership_inactive");
+  if (!identity.firstUsedAt && identity.status === "active") await tx.update(nodeIdentities).set({ firstUsedAt: new Date() }).where(and(eq(nodeIdentities.id, identity.id), sql`${nodeIdentities.firstUsedAt} is null`));
+  return row;
+}
+
+function checkIds(parts: SignedParts) {
+  if (!isUuid(parts.keyId) || !isUuid(parts.nodeId)) throw new AgentRefused("UNAUTHENTICATED", `${AGENT_HEADERS.key} must be the node's identity id and ${AGENT_HEADERS.node} its node id`, "unknown_identity");
+}
+
+/** Refusals concerning a known node are audited (rate-limited); unknown identities are noise, not events. */
+async function refused(db: DbClient, signed: SignedRequest, r: AgentRefused, ip: string | null): Promise<never> {
+  if (r.reason !== "unknown_identity") await auditDenied(db, signed.parts.nodeId, r.reason, ip, { path: signed.parts.path });
+  throw r;
+}
+
 /** Authenticates a request signed by an enrolled node's identity key. */
 export async function authenticateNode(db: DbClient, signed: SignedRequest, ip: string | null): Promise<AgentPrincipal> {
-  const { parts, signature } = signed;
-  if (!isUuid(parts.keyId) || !isUuid(parts.nodeId)) throw new AgentRefused("UNAUTHENTICATED", `${AGENT_HEADERS.key} must be the node's identity id and ${AGENT_HEADERS.node} its node id`, "unknown_identity");
-  let refusal: AgentRefused | null = null;
-  const principal = await withPlatform(db, async (tx) => {
-    const [row] = await tx
-      .select({ identity: nodeIdentities, node: nodes, membership: clusterMemberships, cluster: clusters })
-      .from(nodeIdentities)
-      .innerJoin(nodes, eq(nodes.id, nodeIdentities.nodeId))
-      .innerJoin(clusters, eq(clusters.id, nodeIdentities.clusterId))
-      .innerJoin(clusterMemberships, and(eq(clusterMemberships.nodeId, nodeIdentities.nodeId), eq(clusterMemberships.clusterId, nodeIdentities.clusterId)))
-      .where(eq(nodeIdentities.id, parts.keyId));
-    if (!row || row.identity.nodeId !== parts.nodeId) throw new AgentRefused("UNAUTHENTICATED", "Unknown node identity: enroll this node (cairn agent enroll)", "unknown_identity");
-    if (!signatureValid(publicKeyFromRaw(row.identity.publicKey), parts, signature)) {
-      refusal = new AgentRefused("UNAUTHENTICATED", "The request's signature does not verify with this node's key", "bad_signature");
-      return null;
-    }
-    if (!(await consumeNonce(tx, row.identity.id, parts.nonce))) {
-      refusal = new AgentRefused("UNAUTHENTICATED", "This request was already received (replayed nonce)", "replayed");
-      return null;
-    }
-    const { identity, membership, node } = row;
-    if (identity.status === "revoked" || membership.status === "revoked" || node.status === "revoked") {
-      refusal = new AgentRefused("FORBIDDEN", `This node's identity was revoked${identity.revokedAt ? ` at ${identity.revokedAt.toISOString()}` : ""}: it may no longer make requests or claim work. Enroll again with a new join token to rejoin.`, "node_revoked");
-      return null;
-    }
-    if (identity.status === "rotated") {
-      const [next] = identity.replacedBy ? await tx.select({ firstUsedAt: nodeIdentities.firstUsedAt }).from(nodeIdentities).where(eq(nodeIdentities.id, identity.replacedBy)) : [];
-      const inGrace = identity.rotatedAt && identity.rotatedAt.getTime() > Date.now() - ROTATION_GRACE_SECONDS * 1000 && !next?.firstUsedAt;
-      if (!inGrace) {
-        refusal = new AgentRefused("UNAUTHENTICATED", "This identity was rotated: use the newer certificate and key", "identity_rotated");
-        return null;
-      }
-    }
-    if (identity.certificateNotAfter.getTime() <= Date.now()) {
-      refusal = new AgentRefused("UNAUTHENTICATED", `This node's certificate expired at ${identity.certificateNotAfter.toISOString()}: enroll the node again`, "certificate_expired");
-      return null;
-    }
-    if (membership.status !== "active") {
-      refusal = new AgentRefused("FORBIDDEN", `This node's membership of cluster ${row.cluster.slug} is ${membership.status}`, "membership_inactive");
-      return null;
-    }
-    if (!identity.firstUsedAt && identity.status === "active") await tx.update(nodeIdentities).set({ firstUsedAt: new Date() }).where(and(eq(nodeIdentities.id, identity.id), sql`${nodeIdentities.firstUsedAt} is null`));
-    return row;
+  checkIds(signed.parts);
+  const result = await withPlatform(db, (tx) => authenticateIn(tx, signed));
+  if (result instanceof AgentRefused) return refused(db, signed, result, ip);
+  return result;
+}
+
+/**
+ * Authentication and the request's own work in one platform transaction (fewer round trips for the hot path:
+ * heartbeats). A refusal rolls the transaction back and is then audited like any other.
+ */
+export async function asAuthenticatedNode<T>(db: DbClient, signed: SignedRequest, ip: string | null, fn: (tx: Tx, principal: AgentPrincipal) => Promise<T>): Promise<T> {
+  checkIds(signed.parts);
+  const outcome = await withPlatform(db, async (tx) => {
+    const result = await authenticateIn(tx, signed);
+    if (result instanceof AgentRefused) return { refusal: result };
+    return { value: await fn(tx, result) };
   });
-  if (!principal) {
-    const r = refusal as AgentRefused | null;
-    if (r) {
-      await auditDenied(db, parts.nodeId, r.reason, ip, { path: parts.path });
-      throw r;
-    }
-    throw new AgentRefused("UNAUTHENTICATED", "Unknown node identity", "unknown_identity");
+  if (outcome.refusal) return refused(db, signed, outcome.refusal, ip);
+  return outcome.value as T;
+}
+
+// KeyObjects for node keys, so a heartbeat does not parse its key again (bounded: cleared when it grows large).
+const keyCache = new Map<string, KeyObject>();
+function cachedPublicKey(raw: string): KeyObject {
+  let key = keyCache.get(raw);
+  if (!key) {
+    if (keyCache.size > 20_000) keyCache.clear();
+    keyCache.set(raw, (key = publicKeyFromRaw(raw)));
   }
-  return principal;
+  return key;
 }
 
 /** A join redemption: signed by the key in its own body, which proves the sender holds the private key. */

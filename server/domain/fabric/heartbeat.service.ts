@@ -1,9 +1,9 @@
 // Heartbeats: the agent's report of its status, version, capabilities, workloads and running jobs. The latest state
 // goes on the node and its membership, a bounded history is kept, health changes are audited, and the answer tells
 // the agent whether its desired state moved on and whether to rotate its certificate.
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Tx } from "../../../db/tenant.ts";
-import { clusterMemberships, nodeCapabilities, nodeHeartbeats, nodes, nodeServiceInstances, type AgentReportedStatus, type ReportedWorkloadState } from "../../../db/schema/index.ts";
+import { nodeCapabilities, type AgentReportedStatus, type ReportedWorkloadState } from "../../../db/schema/index.ts";
 import { canonicalJson } from "../audit/canonical.ts";
 import { appendAudit } from "../audit/audit-writer.service.ts";
 import type { AgentPrincipal } from "./agent-auth.service.ts";
@@ -35,16 +35,28 @@ const PRUNE_EVERY = 50;
 export async function recordHeartbeat(tx: Tx, principal: AgentPrincipal, body: HeartbeatBody, ip: string | null): Promise<HeartbeatAnswer> {
   const { node, cluster, identity } = principal;
   const capabilitiesChanged = canonicalJson(node.capabilities) !== canonicalJson(body.capabilities);
-  await tx
-    .update(nodes)
-    .set({ lastHeartbeatAt: sql`now()`, version: body.agent_version, status: body.status, runningJobs: body.running_jobs, ...(capabilitiesChanged ? { capabilities: body.capabilities } : {}) })
-    .where(eq(nodes.id, node.id));
-  const [membership] = await tx
-    .update(clusterMemberships)
-    .set({ lastSeenAt: sql`now()`, lastSeenIp: ip, heartbeatCount: sql`${clusterMemberships.heartbeatCount} + 1` })
-    .where(and(eq(clusterMemberships.nodeId, node.id), eq(clusterMemberships.clusterId, cluster.id)))
-    .returning({ count: clusterMemberships.heartbeatCount });
-  const count = membership?.count ?? 0;
+  const detail = { ...(body.degraded ? { degraded: body.degraded } : {}), ...(body.facts ? { facts: body.facts } : {}), ...(body.started_at ? { started_at: body.started_at } : {}), running_jobs: body.running_jobs.length };
+  const workloads = body.workloads.map((w) => ({ type: w.type, state: w.state, version: w.version ?? body.agent_version, detail: w.detail ?? {} }));
+  // The hot path in one statement: latest state on the node and its membership, reported workload states, and the
+  // history row (one round trip per heartbeat, whatever it reports).
+  const [row] = await tx.execute<{ count: string }>(sql`
+    with n as (
+      update nodes set last_heartbeat_at = now(), version = ${body.agent_version}, status = ${body.status}, running_jobs = ${JSON.stringify(body.running_jobs)}::jsonb,
+        capabilities = case when ${capabilitiesChanged} then ${JSON.stringify(body.capabilities)}::jsonb else capabilities end
+      where id = ${node.id} returning id),
+    m as (
+      update cluster_memberships set last_seen_at = now(), last_seen_ip = ${ip}, heartbeat_count = heartbeat_count + 1
+      where node_id = ${node.id} and cluster_id = ${cluster.id} returning heartbeat_count),
+    w as (
+      update node_service_instances s set reported_state = x.state, reported_version = x.version, reported_detail = x.detail, reported_at = now()
+      from jsonb_to_recordset(${JSON.stringify(workloads)}::jsonb) as x(type text, state text, version text, detail jsonb)
+      where s.cluster_id = ${cluster.id} and s.node_id = ${node.id} and s.service_type = x.type returning 1),
+    h as (
+      insert into node_heartbeats (node_id, cluster_id, status, agent_version, snapshot_version, source_ip, workloads, detail)
+      values (${node.id}, ${cluster.id}, ${body.status}, ${body.agent_version}, ${body.snapshot_version}, ${ip}, ${JSON.stringify(body.workloads)}::jsonb, ${JSON.stringify(detail)}::jsonb)
+      returning 1)
+    select (select heartbeat_count from m)::text as count`);
+  const count = Number(row?.count ?? 0);
 
   // Capabilities are what the node says it can do: recorded as reported, never turned into a grant.
   if (capabilitiesChanged || count === 1) {
@@ -52,22 +64,6 @@ export async function recordHeartbeat(tx: Tx, principal: AgentPrincipal, body: H
     const entries = Object.entries(body.capabilities);
     if (entries.length) await tx.insert(nodeCapabilities).values(entries.map(([name, value]) => ({ nodeId: node.id, name, value: value ?? null })));
   }
-  for (const w of body.workloads) {
-    await tx
-      .update(nodeServiceInstances)
-      .set({ reportedState: w.state, reportedVersion: w.version ?? body.agent_version, reportedDetail: w.detail ?? {}, reportedAt: sql`now()` })
-      .where(and(eq(nodeServiceInstances.clusterId, cluster.id), eq(nodeServiceInstances.nodeId, node.id), eq(nodeServiceInstances.serviceType, w.type)));
-  }
-  await tx.insert(nodeHeartbeats).values({
-    nodeId: node.id,
-    clusterId: cluster.id,
-    status: body.status,
-    agentVersion: body.agent_version,
-    snapshotVersion: body.snapshot_version,
-    sourceIp: ip,
-    workloads: body.workloads,
-    detail: { ...(body.degraded ? { degraded: body.degraded } : {}), ...(body.facts ? { facts: body.facts } : {}), ...(body.started_at ? { started_at: body.started_at } : {}), running_jobs: body.running_jobs.length },
-  });
   if (count % PRUNE_EVERY === 0) {
     await tx.execute(sql`
       delete from node_heartbeats where node_id = ${node.id} and id < (
