@@ -3,8 +3,12 @@
 //   collect   reads the raw artifact back from the evidence store, streamed (receipt: parsed)
 //   normalize maps it to assets, relations and findings (receipt: normalized)
 //   evidence  stores the normalized graph as the run's inventory evidence (what rematerialize re-reads)
-//   evaluate  materializeGraph under the bindings in force, in the job's completion transaction (receipt: evaluated,
-//             then done, in that same transaction: findings, links and the receipt's final state appear together)
+//   evaluate  materializeGraph under the bindings in force, in one transaction with the inventory evidence row, the
+//             receipt's finding links and its counts (receipt: evaluated); the job's completion transaction then
+//             marks the receipt done and the run finished. A large document takes longer to materialize than a
+//             completion transaction may (the worker abandons completions stuck for seconds), so the work is done
+//             before it, made idempotent by the receipt: an attempt that finds its receipt already evaluated (an
+//             earlier attempt evaluated and then died) only completes.
 // A document that cannot be used fails its receipt with what is wrong and where (a JSON pointer); retrying the same
 // bytes cannot fix it, so that failure is final at once.
 import { and, eq, inArray, param, sql } from "drizzle-orm";
@@ -93,13 +97,20 @@ export async function runIngestProcess(ctx: JobContext): Promise<JobOutcome> {
     if (!src) throw permanent("The source of this push no longer exists");
     const [raw] = receipt.evidenceId ? await tx.select().from(evidence).where(eq(evidence.id, receipt.evidenceId)) : [];
     if (!raw) throw permanent("The raw document of this push is missing from the evidence table");
-    const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, runId));
+    const [run] = await tx.select({ status: runs.status, stages: runs.stages }).from(runs).where(eq(runs.id, runId));
     if (!run || (run.status !== "queued" && run.status !== "running")) throw permanent(`The run is already ${run?.status ?? "gone"}`);
+    if (receipt.status === "evaluated") return { receipt, source: src, raw, resume: run.stages };
     begin("collect");
     await saveStages(tx, runId, stages, { status: "running", startedAt: sql`coalesce(${runs.startedAt}, now())`, endedAt: null });
-    return { receipt, source: src, raw };
+    return { receipt, source: src, raw, resume: null };
   });
   const { receipt, source, raw } = start;
+  if (start.resume) {
+    // An earlier attempt evaluated this push and stopped before completing: only the completion is left.
+    ctx.log("info", "this push was evaluated by an earlier attempt; completing it");
+    const earlier = start.resume;
+    return { result: { receipt_id: receiptId, resumed: true }, commit: (tx) => finish(tx, earlier, receipt.counts.enforced_failures ? "Policy enforcement failed: open findings violate enforce bindings" : null) };
+  }
   ctx.log("info", `reading pushed ${channel === "fleet_sync" ? "fleet inventory" : "document"} (${raw.size} bytes, sha256 ${raw.hash})`);
   const services = await evidenceServices(ctx.rt);
 
@@ -189,64 +200,76 @@ export async function runIngestProcess(ctx: JobContext): Promise<JobOutcome> {
   });
   const preparedInventory = prepared.fleet ? null : await prepareEvidence({ ...inventoryBase, kind: INVENTORY_EVIDENCE_KIND, contentType: "application/json", body: Buffer.from(JSON.stringify(inventoryDoc(graph))) }, services);
 
+  // evaluate: one transaction, serialised per receipt (its row lock) and skipped when an attempt got there first.
+  signal.throwIfAborted();
+  const outcome = await ctx.inTenant(async (tx) => {
+    const [current] = await tx.select({ status: ingestReceipts.status, counts: ingestReceipts.counts }).from(ingestReceipts).where(eq(ingestReceipts.id, receiptId)).for("update");
+    if (current?.status === "evaluated") return { runError: current.counts.enforced_failures ? "Policy enforcement failed: open findings violate enforce bindings" : null, counts: current.counts };
+    if (current?.status !== "normalized") throw permanent(`The receipt is ${current?.status ?? "gone"}, not normalized`);
+    let materializeGraphInput = graph;
+    let ownFingerprints: string[] | null = null;
+    let inventoryRow;
+    if (prepared.fleet) {
+      // One sync at a time per fleet source: the merged picture is read and applied under the source's row lock.
+      await tx.select({ id: sources.id }).from(sources).where(eq(sources.id, source.id)).for("update");
+      await applyEndpointInventory(tx, prepared.fleet.endpointId, prepared.fleet.inventory, prepared.fleet.receivedAt);
+      materializeGraphInput = unionGraphs(await endpointGraphs(tx, source.id));
+      ownFingerprints = graph.findings.map((f) => f.fingerprint);
+      const stored = await prepareEvidence({ ...inventoryBase, kind: INVENTORY_EVIDENCE_KIND, contentType: "application/json", body: Buffer.from(JSON.stringify(inventoryDoc(materializeGraphInput))) }, services);
+      [inventoryRow] = await insertEvidence(tx, [stored]);
+    } else {
+      [inventoryRow] = await insertEvidence(tx, [preparedInventory!]);
+    }
+    end("evidence", "succeeded", 2);
+
+    const materialized = await materializeGraph(tx, {
+      tenantId: job.tenantId,
+      sourceId: source.id,
+      runId,
+      jobId: job.id,
+      evidenceIds: [raw.id, inventoryRow!.id],
+      graph: materializeGraphInput,
+      complete: true,
+    });
+    const evaluated = evaluateOutcome(materialized);
+    const normalizeProblems = materialized.errors.map((e) => ({ message: e.message, ...(e.where ? { where: e.where } : {}) }));
+    if (normalizeProblems.length) stages.normalize = { ...stages.normalize, errors: normalizeProblems.slice(0, MAX_STAGE_ERRORS) };
+    end("evaluate", evaluated.status, evaluated.items, evaluated.errors);
+    ctx.log(
+      evaluated.status === "failed" ? "warn" : "info",
+      `evaluated ${materialized.findingIds.length} finding(s): ${materialized.created.length} new, ${materialized.updated.length} seen again, ${materialized.reopened.length} reopened, ${materialized.resolved.length} resolved${evaluated.runError ? `; ${evaluated.runError}` : ""}`,
+    );
+    const linked = await linkFindings(tx, job.tenantId, receiptId, source.id, materialized, ownFingerprints);
+    const counts = {
+      ...prepared.counts,
+      assets: materialized.assets,
+      relations: materialized.relations,
+      findings: linked.present,
+      findings_created: materialized.created.length,
+      findings_updated: materialized.updated.length,
+      findings_reopened: materialized.reopened.length,
+      findings_resolved: materialized.resolved.length,
+      findings_dropped_by_policy: materialized.droppedByPolicy,
+      enforced_failures: materialized.enforcedFailures,
+    };
+    await advanceReceipt(tx, receiptId, "evaluated", { counts });
+    await saveStages(tx, runId, stages);
+    return { runError: evaluated.runError, counts };
+  });
+
   return {
-    result: { receipt_id: receiptId, format: prepared.format, ...prepared.counts, assets: graph.assets.length, relations: graph.relations.length, findings: graph.findings.length },
-    commit: async (tx) => {
-      let materializeGraphInput = graph;
-      let ownFingerprints: string[] | null = null;
-      let inventoryRow;
-      if (prepared.fleet) {
-        // One sync at a time per fleet source: the merged picture is read and applied under the source's row lock.
-        await tx.select({ id: sources.id }).from(sources).where(eq(sources.id, source.id)).for("update");
-        await applyEndpointInventory(tx, prepared.fleet.endpointId, prepared.fleet.inventory, prepared.fleet.receivedAt);
-        materializeGraphInput = unionGraphs(await endpointGraphs(tx, source.id));
-        ownFingerprints = graph.findings.map((f) => f.fingerprint);
-        const stored = await prepareEvidence({ ...inventoryBase, kind: INVENTORY_EVIDENCE_KIND, contentType: "application/json", body: Buffer.from(JSON.stringify(inventoryDoc(materializeGraphInput))) }, services);
-        [inventoryRow] = await insertEvidence(tx, [stored]);
-      } else {
-        [inventoryRow] = await insertEvidence(tx, [preparedInventory!]);
-      }
-      end("evidence", "succeeded", 2);
-
-      const materialized = await materializeGraph(tx, {
-        tenantId: job.tenantId,
-        sourceId: source.id,
-        runId,
-        jobId: job.id,
-        evidenceIds: [raw.id, inventoryRow!.id],
-        graph: materializeGraphInput,
-        complete: true,
-      });
-      const evaluated = evaluateOutcome(materialized);
-      const normalizeProblems = materialized.errors.map((e) => ({ message: e.message, ...(e.where ? { where: e.where } : {}) }));
-      if (normalizeProblems.length) stages.normalize = { ...stages.normalize, errors: normalizeProblems.slice(0, MAX_STAGE_ERRORS) };
-      end("evaluate", evaluated.status, evaluated.items, evaluated.errors);
-      ctx.log(
-        evaluated.status === "failed" ? "warn" : "info",
-        `evaluated ${materialized.findingIds.length} finding(s): ${materialized.created.length} new, ${materialized.updated.length} seen again, ${materialized.reopened.length} reopened, ${materialized.resolved.length} resolved${evaluated.runError ? `; ${evaluated.runError}` : ""}`,
-      );
-
-      const linked = await linkFindings(tx, job.tenantId, receiptId, source.id, materialized, ownFingerprints);
-      const at = new Date();
-      const counts = {
-        ...prepared.counts,
-        assets: materialized.assets,
-        relations: materialized.relations,
-        findings: linked.present,
-        findings_created: materialized.created.length,
-        findings_updated: materialized.updated.length,
-        findings_reopened: materialized.reopened.length,
-        findings_resolved: materialized.resolved.length,
-        findings_dropped_by_policy: materialized.droppedByPolicy,
-        enforced_failures: materialized.enforcedFailures,
-      };
-      await advanceReceipt(tx, receiptId, "evaluated", { counts }, at);
-      await advanceReceipt(tx, receiptId, "done", {}, at);
-      const status = evaluated.runError ? "failed" : "succeeded";
-      await saveStages(tx, runId, stages, { status, endedAt: at, error: evaluated.runError });
-      await recordPushOutcome(tx, source.id, runId, status, at);
-    },
+    result: { receipt_id: receiptId, format: prepared.format, ...outcome.counts },
+    commit: (tx) => finish(tx, stages, outcome.runError),
   };
+
+  /** Completion, in the transaction that marks the job succeeded: the receipt is done and the run ends. */
+  async function finish(tx: Tx, finalStages: Stages, runError: string | null) {
+    const at = new Date();
+    await advanceReceipt(tx, receiptId, "done", {}, at);
+    const status = runError ? "failed" : "succeeded";
+    await saveStages(tx, runId, finalStages, { status, endedAt: at, error: runError });
+    await recordPushOutcome(tx, source.id, runId, status, at);
+  }
 }
 
 /**
