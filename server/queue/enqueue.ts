@@ -3,9 +3,7 @@
 // only while some worker is idle (drizzle/0006_queue_tuning.sql): busy workers claim again after every job anyway.
 import { param, sql } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
-import { tenantScope, withTenant, type Tx } from "../../db/tenant.ts";
-import type { DbClient } from "../../db/client.ts";
-import { toJobRow } from "./queue.ts";
+import type { Tx } from "../../db/tenant.ts";
 import { jobs } from "../../db/schema/index.ts";
 
 export const JOBS_CHANNEL = "cairn_jobs";
@@ -62,45 +60,7 @@ export async function enqueueJob(tx: Tx, input: EnqueueInput): Promise<{ job: Jo
   return { job: job!, created: true };
 }
 
-/**
- * One job on its own, when there is no domain write to share a transaction with: one statement and one round trip
- * (the tenant scope is set inside the statement; see tenantScope). Same answers as enqueueJob.
- */
-export async function enqueueJobNow(client: DbClient, input: EnqueueInput): Promise<{ job: JobRow; created: boolean }> {
-  const scope = tenantScope(client, input.tenantId);
-  const v = {
-    sourceId: input.sourceId ?? null,
-    runId: input.runId ?? null,
-    payload: input.payload ?? {},
-    scope: input.scope ?? {},
-    policyBindings: input.policyBindings ?? [],
-    credentialRefId: input.credentialRefId ?? null,
-    traceId: input.traceId ?? randomUUID().replace(/-/g, ""),
-    idempotencyKey: input.idempotencyKey ?? null,
-    priority: input.priority ?? 0,
-    maxAttempts: input.maxAttempts ?? 4,
-    timeBudgetSeconds: input.timeBudgetSeconds ?? 900,
-    runAfter: input.runAfter ?? new Date(),
-  };
-  const s = client.sql;
-  const insert = s`
-    with scope as materialized (${scope})
-    insert into jobs (tenant_id, job_type, requested_by, source_id, run_id, payload, scope, policy_bindings, credential_ref_id,
-                      trace_id, idempotency_key, priority, max_attempts, time_budget_seconds, run_after)
-    select ${input.tenantId}::uuid, ${input.jobType}, ${input.requestedBy}, ${v.sourceId}::uuid, ${v.runId}::uuid, ${JSON.stringify(v.payload)}::jsonb,
-           ${JSON.stringify(v.scope)}::jsonb, ${JSON.stringify(v.policyBindings)}::jsonb, ${v.credentialRefId}::uuid, ${v.traceId},
-           ${v.idempotencyKey}, ${v.priority}::int, ${v.maxAttempts}::int, ${v.timeBudgetSeconds}::int, ${v.runAfter.toISOString()}::timestamptz
-    from scope`;
-  if (!v.idempotencyKey) {
-    const [row] = await s<Record<string, unknown>[]>`${insert} returning *`;
-    return { job: toJobRow(row!), created: true };
-  }
-  const [row] = await s<Record<string, unknown>[]>`${insert} on conflict (tenant_id, idempotency_key) do nothing returning *`;
-  if (row) return { job: toJobRow(row), created: true };
-  // The duplicate (rare): read the first submission in an ordinary tenant transaction.
-  const [existing] = await withTenant(client, input.tenantId, (tx) => tx.select().from(jobs).where(sql`${jobs.tenantId} = ${input.tenantId} and ${jobs.idempotencyKey} = ${v.idempotencyKey}`));
-  return { job: existing!, created: false };
-}
+export { enqueueJobNow } from "./enqueue-now.ts";
 
 /** Many jobs in a few statements (same transaction, at most one NOTIFY): column arrays, unnested by PostgreSQL. */
 export async function enqueueJobs(tx: Tx, inputs: EnqueueInput[]): Promise<number> {

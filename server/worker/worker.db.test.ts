@@ -317,3 +317,31 @@ describe("enqueueJobNow", () => {
     }
   });
 });
+
+describe("enqueueJobNow under concurrency", () => {
+  it("concurrent callers share writes, each gets its own job, and one bad input fails only its caller", async () => {
+    const { enqueueJobNow } = await import("../queue/enqueue.ts");
+    const missingTenant = "00000000-0000-4000-8000-000000000000";
+    const calls = Array.from({ length: 200 }, (_, i) =>
+      enqueueJobNow(t.client, { tenantId: i % 2 ? tenantA : tenantB, jobType: "test.now-many", requestedBy: "t", payload: { i } }),
+    );
+    const bad = enqueueJobNow(t.client, { tenantId: missingTenant, jobType: "test.now-many", requestedBy: "t" });
+    const results = await Promise.all(calls);
+    await expect(bad).rejects.toThrow();
+    expect(new Set(results.map((r) => r.job.id)).size).toBe(200);
+    expect(results.every((r, i) => r.created && (r.job.payload as { i: number }).i === i && r.job.tenantId === (i % 2 ? tenantA : tenantB))).toBe(true);
+    const [n] = await t.owner.sql<{ n: number }[]>`select count(*)::int as n from jobs j join job_queue q on q.job_id = j.id where j.job_type = 'test.now-many'`;
+    expect(n!.n).toBe(200);
+  });
+
+  it("one idempotency key submitted 300 times at once makes one job, and every caller gets it", async () => {
+    const { enqueueJobNow } = await import("../queue/enqueue.ts");
+    const results = await Promise.all(
+      Array.from({ length: 300 }, () => enqueueJobNow(t.client, { tenantId: tenantA, jobType: "test.now-key", requestedBy: "t", idempotencyKey: "now-many-key" })),
+    );
+    expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const [n] = await t.owner.sql<{ n: number }[]>`select count(*)::int as n from jobs where job_type = 'test.now-key'`;
+    expect(n!.n).toBe(1);
+  });
+});
