@@ -52,6 +52,7 @@ export class ScanWorker {
   private loop: Promise<void> | null = null;
   private wake = new AbortController();
   private stopping = false;
+  private stopped: Promise<void> | null = null;
   private reachable = true;
   readonly stats = { claimed: 0, succeeded: 0, failed: 0, last_error: null as string | null, last_claim_at: null as string | null };
 
@@ -78,6 +79,11 @@ export class ScanWorker {
   }
 
   start() {
+    // Assigned again while still winding down: start once the stop has finished.
+    if (this.stopped) {
+      void this.stopped.then(() => this.start());
+      return;
+    }
     if (this.loop) return;
     this.stopping = false;
     this.loop = this.claimLoop().catch((err) => {
@@ -87,8 +93,13 @@ export class ScanWorker {
   }
 
   /** Stops claiming; running jobs get `graceMs` to finish, then are stopped and handed back to the queue. */
-  async stop(graceMs = 10_000) {
-    if (!this.loop) return;
+  stop(graceMs = 10_000): Promise<void> {
+    if (!this.loop) return Promise.resolve();
+    this.stopped ??= this.windDown(graceMs).finally(() => (this.stopped = null));
+    return this.stopped;
+  }
+
+  private async windDown(graceMs: number) {
     this.stopping = true;
     this.wake.abort();
     await this.loop;
