@@ -59,10 +59,13 @@ const nonEmpty = (v: unknown, max: number): v is string => typeof v === "string"
 
 const MAX_DEPTH = 32;
 
+const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Text PostgreSQL accepts: no NUL characters, no lone surrogates. */
 export function cleanText(s: string): string {
+  // Almost every string is already clean: one scan decides.
+  if (!s.includes("\u0000") && !SURROGATE.test(s)) return s;
   return s.split("\u0000").join("").replace(LONE_SURROGATE, "\uFFFD");
 }
 
@@ -148,7 +151,7 @@ export function normalizeGraph(graph: { assets?: unknown; relations?: unknown; f
       err(`relation ${clip(r.type, 100)} refers to an unknown asset and was dropped`, `/relations/${i}`);
       continue;
     }
-    const dedupe = stableKey(r.type, from.key, to.key);
+    const dedupe = `${r.type}\u0000${from.key}\u0000${to.key}`;
     if (seenRelations.has(dedupe)) continue;
     seenRelations.add(dedupe);
     relations.push({ type: cleanText(r.type), from: from.key, to: to.key, properties: capped(isRecord(r.properties) ? r.properties : {}) });
