@@ -178,6 +178,16 @@ describe("POST /v1/results/push", () => {
     expect(runsOfSource).toHaveLength(1);
   });
 
+  it("concurrent pushes with one key make one receipt and one run", async () => {
+    const racing = await newSource(a.api_key, "ingest.result_push", "racing CI retries");
+    const answers = await Promise.all(Array.from({ length: 6 }, () => push(racing, eslintSarif, { key: "retry-storm" })));
+    expect(answers.map((r) => r.status)).toEqual([202, 202, 202, 202, 202, 202]);
+    expect(new Set(answers.map((r) => r.body.receipt_id)).size).toBe(1);
+    expect(answers.filter((r) => r.body.duplicate === false)).toHaveLength(1);
+    expect(await inTenant(a.tenant_id, (tx) => tx.select().from(runs).where(eq(runs.sourceId, racing)))).toHaveLength(1);
+    expect((await settled(answers[0]!.body.receipt_id)).status).toBe("done");
+  });
+
   it("a re-push under a new key updates the findings instead of duplicating them; a smaller document resolves the rest", async () => {
     const again = await settled((await push(source, eslintSarif, { key: "build-102", headerSource: true })).body.receipt_id);
     expect(again.counts).toMatchObject({ findings: distinct(eslintResults), findings_created: 0, findings_updated: distinct(eslintResults), findings_resolved: 0 });
