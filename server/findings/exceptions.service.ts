@@ -8,6 +8,7 @@ import { findingExceptions, findings, type ExceptionStatus } from "../../db/sche
 import { appendAudit } from "../domain/audit/audit-writer.service.ts";
 import type { AuditIn } from "../domain/credentials/credential-refs.service.ts";
 import { AppError } from "../errors.ts";
+import { lockSourceFindings } from "./source-lock.ts";
 
 export const EXCEPTION_MAX_DAYS = 365;
 export const EXPIRY_ACTOR = "system:exception-expiry";
@@ -109,6 +110,10 @@ const allowedFrom: Record<ExceptionDecision, ExceptionStatus[]> = { approve: ["r
 const resultOf: Record<ExceptionDecision, ExceptionStatus> = { approve: "approved", reject: "rejected", revoke: "revoked" };
 
 export async function decideException(tx: Tx, tenantId: string, id: string, decision: ExceptionDecision, decidedBy: string, note: string | undefined, auditIn: AuditIn): Promise<ExceptionView> {
+  // The source's findings lock first (before any exception row lock, the order materializeGraph takes them in).
+  const [target] = await tx.select({ sourceId: findings.sourceId }).from(findingExceptions).innerJoin(findings, eq(findings.id, findingExceptions.findingId)).where(eq(findingExceptions.id, id));
+  if (!target) throw new AppError("NOT_FOUND", "No such exception");
+  await lockSourceFindings(tx, target.sourceId);
   await expireDueExceptions(tx, tenantId);
   const current = await lockedException(tx, id);
   if (!allowedFrom[decision].includes(current.status)) throw new AppError("CONFLICT", `This exception is ${current.status}: it cannot be ${resultOf[decision]}`);

@@ -8,6 +8,7 @@ import type { FindingStatus, Resolution, Severity } from "../../db/schema/findin
 import { normalizeGraph, relationKey, type GraphError, type NormalFinding } from "./graph.ts";
 import { decide, type BindingInForce, type Decision } from "./policy-decision.ts";
 import { expireDueExceptions } from "./exceptions.service.ts";
+import { lockSourceFindings } from "./source-lock.ts";
 
 export interface MaterializeInput {
   tenantId: string;
@@ -171,9 +172,8 @@ export async function materializeGraph(tx: Tx, input: MaterializeInput): Promise
   const [source] = await tx.execute<{ id: string }>(sql`select id from sources where id = ${input.sourceId}::uuid and tenant_id = ${input.tenantId}::uuid`);
   if (!source) throw new Error(`materializeGraph: source ${input.sourceId} is not a source of tenant ${input.tenantId}`);
 
-  // One materialization of a source at a time (a collect, a push and a deploy gate may meet): a transaction-scoped
-  // lock on the source instead of a row lock on each of its findings.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`cairn.findings:${input.sourceId}`}, 0))`);
+  // One writer of this source's findings at a time (a collect, a push, a deploy gate, an exception decision).
+  await lockSourceFindings(tx, input.sourceId);
 
   // Exceptions that ran out reopen their findings before this graph is judged.
   await expireDueExceptions(tx, input.tenantId);
@@ -270,7 +270,6 @@ export async function materializeGraph(tx: Tx, input: MaterializeInput): Promise
       rule: f.rule,
       severity: d.severity,
       title: f.title,
-      status,
       asset_id: assetId,
       asset_key: f.asset,
       location: f.where,
@@ -284,9 +283,12 @@ export async function materializeGraph(tx: Tx, input: MaterializeInput): Promise
     });
   }
   for (const part of chunks(updates)) {
-    await tx.execute(sql`
+    // The status is decided when the row is written (an exception may have expired since it was read).
+    const written = await tx.execute<{ id: string; status: FindingStatus }>(sql`
       update findings f set
-        rule = x.rule, severity = x.severity, title = x.title, status = x.status, asset_id = x.asset_id, asset_key = x.asset_key,
+        rule = x.rule, severity = x.severity, title = x.title, asset_id = x.asset_id, asset_key = x.asset_key,
+        status = case when exists (select 1 from finding_exceptions e where e.finding_id = f.id and e.status = 'approved' and e.expires_at > clock_timestamp())
+          then 'suppressed' else 'open' end,
         location = x.location, details = coalesce(x.details, '{}'::jsonb), enforcement = x.enforcement, applied_binding_ids = coalesce(x.applied_binding_ids, '[]'::jsonb),
         last_seen_at = now(),
         resolved_at = case when x.reopen then null else f.resolved_at end,
@@ -299,7 +301,9 @@ export async function materializeGraph(tx: Tx, input: MaterializeInput): Promise
         updated_at = case when x.changed then now() else f.updated_at end
       from jsonb_to_recordset(${json(part)}) as x(id uuid, rule text, severity text, title text, status text, asset_id uuid, asset_key text,
         location text, details jsonb, enforcement text, applied_binding_ids jsonb, reopen boolean, changed boolean, observe boolean)
-      where f.id = x.id`);
+      where f.id = x.id
+      returning f.id, f.status`);
+    for (const r of written) statusOf.set(r.id, r.status);
   }
 
   // Resolve: findings a binding now drops, and (for a complete picture) findings no longer seen.
