@@ -110,8 +110,8 @@ export async function walkJson(chunks: AsyncIterable<Buffer | Uint8Array>, visit
   let finished = false;
 
   // The value being read right now (strings, keys and numbers arrive in chunks).
-  let text: string[] = [];
-  let textLength = 0;
+  // Chunks are concatenated (V8 keeps them as a rope until read): no array per string value.
+  let text = "";
   let textTruncated = false;
   let keepText = false;
   let scalarMode: Want = Want.Skip;
@@ -183,19 +183,17 @@ export async function walkJson(chunks: AsyncIterable<Buffer | Uint8Array>, visit
   };
 
   const startText = (keep: boolean) => {
-    text = [];
-    textLength = 0;
+    text = "";
     textTruncated = false;
     keepText = keep;
   };
   const addText = (chunk: string, max: number, what: "string" | "key" | "number") => {
     if (!keepText && what === "string") return;
-    if (textLength + chunk.length > max) {
+    if (text.length + chunk.length > max) {
       if (what === "key") fail("size", `an object key is longer than ${max} characters`);
       if (what === "number") fail("syntax", `a number is longer than ${max} characters`);
-      const room = max - textLength;
-      if (room > 0) text.push(chunk.slice(0, room));
-      textLength = max;
+      const room = max - text.length;
+      if (room > 0) text += chunk.slice(0, room);
       if (!textTruncated) {
         textTruncated = true;
         stats.truncatedStrings++;
@@ -203,10 +201,9 @@ export async function walkJson(chunks: AsyncIterable<Buffer | Uint8Array>, visit
       }
       return;
     }
-    text.push(chunk);
-    textLength += chunk.length;
+    text += chunk;
   };
-  const takeText = () => (text.length === 1 ? text[0]! : text.join(""));
+  const takeText = () => text;
 
   const scalar = (kind: ValueKind, value: unknown) => {
     const mode = begin(kind);
