@@ -115,7 +115,8 @@ export async function runAgent(opts: RunOptions): Promise<number> {
       },
       ...[...unsupported].map(([type, why]) => ({ type, state: "failed" as const, version, detail: { error: why } })),
     ];
-    const reason = offline ? `control plane unreachable for ${Math.round((Date.now() - offline) / 1000)} s; ran from the last valid desired state` : degradedReason;
+    const failing = scanWorker.state() === "failed" ? `scan-worker failing: ${scanWorker.stats.last_error ?? "unknown error"}` : null;
+    const reason = offline ? `control plane unreachable for ${Math.round((Date.now() - offline) / 1000)} s; ran from the last valid desired state` : (degradedReason ?? failing);
     return {
       status: reason || unsupported.size ? "degraded" : "healthy",
       agent_version: version,

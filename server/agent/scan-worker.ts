@@ -53,6 +53,8 @@ export class ScanWorker {
   private wake = new AbortController();
   private stopping = false;
   private stopped: Promise<void> | null = null;
+  /** Unexpected failures of the claim loop since the last successful claim. */
+  private crashes = 0;
   private reachable = true;
   readonly stats = { claimed: 0, succeeded: 0, failed: 0, last_error: null as string | null, last_claim_at: null as string | null };
 
@@ -68,8 +70,9 @@ export class ScanWorker {
     return this.loop !== null && !this.stopping;
   }
 
-  state(): "running" | "idle" | "stopped" | "degraded" {
+  state(): "running" | "idle" | "stopped" | "degraded" | "failed" {
     if (!this.loop) return "stopped";
+    if (this.crashes && !this.running.size) return "failed";
     if (!this.reachable) return "degraded";
     return this.running.size ? "running" : "idle";
   }
@@ -86,10 +89,24 @@ export class ScanWorker {
     }
     if (this.loop) return;
     this.stopping = false;
-    this.loop = this.claimLoop().catch((err) => {
-      this.opts.log.error({ err }, "scan-worker stopped unexpectedly");
-      this.stats.last_error = (err as Error).message;
-    });
+    this.loop = this.supervise();
+  }
+
+  /** Restarts the claim loop after an unexpected failure (with backoff) until the workload is stopped. */
+  private async supervise() {
+    let backoff = 1_000;
+    while (!this.stopping) {
+      try {
+        await this.claimLoop();
+        return;
+      } catch (err) {
+        this.crashes++;
+        this.stats.last_error = (err as Error).message;
+        this.opts.log.error({ err, restart_in_ms: backoff }, "scan-worker failed; restarting");
+        await this.waitForWake(backoff);
+        backoff = Math.min(60_000, backoff * 2);
+      }
+    }
   }
 
   /** Stops claiming; running jobs get `graceMs` to finish, then are stopped and handed back to the queue. */
@@ -127,6 +144,7 @@ export class ScanWorker {
       try {
         const { jobs } = await this.opts.api().claim(free, this.jobTypes);
         this.reachable = true;
+        this.crashes = 0;
         backoff = 1_000;
         for (const job of jobs) this.begin(job);
         if (!jobs.length) await this.waitForWake(pollMs);
