@@ -70,6 +70,8 @@ interface Active {
   deadline: number;
   /** When the running attempt exceeds its time budget (0 when not running). */
   budgetEndsAt: number;
+  /** When the lease was last taken or extended (the local clock, at the request). */
+  leasedAt: number;
   abandoned?: boolean;
 }
 
@@ -433,14 +435,22 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         wakeUp();
       }
     }
-    const ids = [...held.keys()];
+    // Running jobs every second (it doubles as the fallback path for cancellation: a NOTIFY missed during a
+    // reconnect is still honoured within a second); jobs waiting in the local buffer only once a third of their
+    // lease is used (they rarely wait that long).
+    const renewAfter = (leaseSeconds * 1000) / 3;
+    const ids: string[] = [];
+    for (const a of held.values()) if (a.started || now - a.leasedAt >= renewAfter) ids.push(a.job.id);
     if (!ids.length) return;
     try {
       const owned = await queue.renew(ids, leaseSeconds);
       const ownedIds = new Set(owned.map((o) => o.id));
+      const renewedAt = Date.now();
       for (const o of owned) {
         const a = held.get(o.id);
-        if (o.cancel_requested && a) abortJob(a, "cancelled", new Error("cancelled"));
+        if (!a) continue;
+        a.leasedAt = renewedAt;
+        if (o.cancel_requested) abortJob(a, "cancelled", new Error("cancelled"));
       }
       for (const id of ids) {
         const a = held.get(id);
@@ -449,8 +459,6 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     } catch (err) {
       log.warn({ err }, "lease renewal failed; retrying");
     }
-    // Every second: cheap for a handful of ids, and it doubles as the fallback path for cancellation (a NOTIFY
-    // missed during a reconnect is still honoured within a second).
   }, Math.min(1_000, (leaseSeconds * 1000) / 3));
   const reapTimer = setInterval(() => void reapOnce(), opts.reapIntervalMs ?? 5_000);
   const budgetTimer = setInterval(() => {
@@ -498,6 +506,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       let claimed: { job: JobRow; facts: JobFacts }[] = [];
       claimingWant += want;
+      const claimedAt = Date.now();
       try {
         claimed = await claimNext(want);
         backoff = 250;
@@ -516,7 +525,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         break;
       }
       for (const { job, facts } of claimed) {
-        const entry: Active = { job, facts, started: false, deadline: 0, budgetEndsAt: 0 };
+        const entry: Active = { job, facts, started: false, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt };
         held.set(job.id, entry);
         buffer.push(entry);
       }
