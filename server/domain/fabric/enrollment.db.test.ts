@@ -220,6 +220,10 @@ describe("cluster authority", () => {
     expect(await errorCode(f.ownerWithoutStepUp.fabric.clusters.recover({ id: c.cluster_id, reason: "link restored" }))).toBe("STEP_UP_REQUIRED");
     expect((await f.owner.fabric.clusters.recover({ id: c.cluster_id, reason: "link restored" })).authority_state).toBe("healthy");
     expect((await f.owner.fabric.joinRequests.approve({ id: answer.request_id })).approved).toHaveLength(1);
+    // Certificate lifetime is trust policy: step-up; labels are not.
+    expect(await errorCode(f.ownerWithoutStepUp.fabric.clusters.update({ id: c.cluster_id, cert_ttl_hours: 48 }))).toBe("STEP_UP_REQUIRED");
+    expect((await f.ownerWithoutStepUp.fabric.clusters.update({ id: c.cluster_id, region: "eu-west" })).region).toBe("eu-west");
+    expect((await f.owner.fabric.clusters.update({ id: c.cluster_id, cert_ttl_hours: 48 })).cert_ttl_hours).toBe(48);
     const actions = (await t.owner.sql<{ action: string }[]>`select action from audit_events where target_id = ${c.cluster_id} order by id`).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(["cluster.create", "cluster.authority_change", "cluster.recover"]));
   });

@@ -2,7 +2,7 @@
 // roles, workloads and groups, the overview and topology — and one safe view for organizations. Trust-changing
 // actions are high-risk (step-up). docs/fabric.md has the procedure reference for the UI.
 import { z } from "zod";
-import { platformProcedure, router, tenantProcedure } from "../init.ts";
+import { platformProcedure, requireStepUp, router, tenantProcedure } from "../init.ts";
 import { clusterAuthorityStates, joinRequestStatuses, joinTokenScopes } from "../../../db/schema/index.ts";
 import type { TrpcContext } from "../context.ts";
 import type { Actor } from "../../domain/fabric/fabric-context.ts";
@@ -86,20 +86,22 @@ const clustersRouter = router({
     ),
 
   update: platformProcedure
-    .meta({ permission: "manage:cluster", openapi: { method: "PUT", path: "/clusters/{id}", tags: ["fabric"], summary: "Change a cluster's labels or certificate lifetime (the latter is policy: refused unless healthy)" } })
+    .meta({ permission: "manage:cluster", openapi: { method: "PUT", path: "/clusters/{id}", tags: ["fabric"], summary: "Change a cluster's labels or certificate lifetime (the latter is policy: step-up, and refused unless the cluster is healthy)" } })
     .input(
       z
         .object({ id: clusterId, name: text(200).optional(), description: z.string().trim().max(2000).optional(), region: z.string().trim().max(100).optional(), cert_ttl_hours: z.number().int().min(1).max(8760).optional() })
         .strict(),
     )
     .output(clusterView)
-    .mutation(({ ctx, input }) =>
-      ctx.inPlatform(async (tx) => {
+    .mutation(async ({ ctx, input, path }) => {
+      // The certificate lifetime is trust policy: changing it needs a step-up; labels do not.
+      if (input.cert_ttl_hours !== undefined) await requireStepUp(ctx, null, path);
+      return ctx.inPlatform(async (tx) => {
         const { id, ...fields } = input;
         await updateCluster(tx, id, fields, ctx.auditIn);
         return getCluster(tx, id);
-      }),
-    ),
+      });
+    }),
 
   setAuthority: platformProcedure
     .meta({
