@@ -2,6 +2,7 @@
 // roles, workloads and groups, the overview and topology — and one safe view for organizations. Trust-changing
 // actions are high-risk (step-up). docs/fabric.md has the procedure reference for the UI.
 import { z } from "zod";
+import { queryBoolean } from "../query-boolean.ts";
 import { platformProcedure, requireStepUp, router, tenantProcedure } from "../init.ts";
 import { clusterAuthorityStates, joinRequestStatuses, joinTokenScopes } from "../../../db/schema/index.ts";
 import type { TrpcContext } from "../context.ts";
@@ -281,11 +282,7 @@ const nodesRouter = router({
           cluster_id: clusterId.optional(),
           group_id: z.uuid().optional(),
           health: healthEnum.optional(),
-          include_revoked: z
-            .enum(["true", "false"])
-            .transform((v) => v === "true")
-            .or(z.boolean())
-            .optional(),
+          include_revoked: queryBoolean().optional(),
           ...page,
         })
         .strict()

@@ -1,6 +1,7 @@
 // Nodes: the processes that execute work (workers now; enrolled agents with the fabric). Platform owners only:
 // tenants never see topology.
 import { z } from "zod";
+import { queryBoolean } from "../query-boolean.ts";
 import { platformProcedure, router } from "../init.ts";
 import { listNodes } from "../../domain/fabric/nodes.presenter.ts";
 
@@ -23,7 +24,7 @@ const node = z.object({
 export const nodesRouter = router({
   list: platformProcedure
     .meta({ permission: "read:platform", openapi: { method: "GET", path: "/nodes", tags: ["fabric"], summary: "Processes that execute work, with heartbeat, version and running jobs (platform owners)" } })
-    .input(z.object({ include_stopped: z.coerce.boolean().default(false) }).strict().optional())
+    .input(z.object({ include_stopped: queryBoolean().default(false) }).strict().optional())
     .output(z.object({ items: z.array(node), next_cursor: z.string().nullable() }))
     .query(async ({ ctx, input }) => ({ items: await listNodes(ctx.rt.db, { includeStopped: input?.include_stopped ?? false }), next_cursor: null })),
 });
