@@ -107,6 +107,9 @@ describe("cairn agent", () => {
 
     // The control plane goes away: the agent keeps running from its last valid desired state…
     expect((await web.stop("SIGTERM")).code).toBe(0);
+    // Successful heartbeats (every node, every 10 s) are not logged at info.
+    expect(web.output()).toContain("request completed");
+    expect(web.output()).not.toMatch(/"url":"[^"]*heartbeat[^"]*"/);
     await until("the agent to notice", async () => agent.output().includes("control plane unreachable; running from the last valid desired state"), 30_000);
     await new Promise((r) => setTimeout(r, 2_000));
     expect(agent.child.exitCode).toBeNull();

@@ -110,7 +110,8 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
       logger: rt.log,
       genReqId: (_req, res) => (res as unknown as Response).locals.requestId as string,
       autoLogging: { ignore: (req) => ["/healthz", "/readyz", "/metrics"].includes(req.url ?? "") || (req.url ?? "").startsWith("/build/") },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+      // Every enrolled node heartbeats every 10 s: a successful heartbeat is logged at debug, not info.
+      customLogLevel: (req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : ((req as { originalUrl?: string }).originalUrl ?? req.url) === "/v1/agent/heartbeat" ? "debug" : "info"),
       serializers: {
         req: (req: { id: string; method: string; url: string; headers: Record<string, string> }) => ({
           id: req.id,
