@@ -118,6 +118,13 @@ const sectionIcons: Record<SectionId, ReactNode> = {
       <path d="M8.5 6.5h7M7.3 8.7l3.4 6.6M16.7 8.7l-3.4 6.6" />
     </>
   ),
+  fabric: (
+    <>
+      <path d="M12 3.5l7.5 4.2v8.6L12 20.5l-7.5-4.2V7.7z" />
+      <circle cx="12" cy="12" r="2.2" />
+      <path d="M12 3.5v6.3M12 14.2v6.3M4.5 7.7l5.6 3.2M13.9 13.1l5.6 3.2" />
+    </>
+  ),
   connectors: (
     <>
       <path d="M9 3.5v4M15 3.5v4" />

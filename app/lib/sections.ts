@@ -1,6 +1,6 @@
 // The product's sections in navigation order: one list feeds the sidebar, the placeholder pages and the Overview's "What's next".
 
-export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "credentials" | "evidence" | "findings" | "policies" | "receipts" | "fleet" | "nodes" | "connectors" | "audit" | "settings";
+export type SectionId = "overview" | "sources" | "runs" | "jobs" | "schedules" | "credentials" | "evidence" | "findings" | "policies" | "receipts" | "fleet" | "fabric" | "nodes" | "connectors" | "audit" | "settings";
 
 export interface Section {
   id: SectionId;
@@ -153,6 +153,16 @@ export const sections: Section[] = [
       "Endpoints that sync their inventory (host, OS, agent version, the MCP client configs found on them), with when each was last seen, its MCP servers and what was found in them.",
     emptyTitle: "No endpoints yet",
     emptyBody: "Create an ingest.fleet_sync source and have endpoints POST their inventory to /v1/fleet/sync.",
+    arrivesWith: null,
+  },
+  {
+    id: "fabric",
+    label: "Fabric",
+    path: "/fabric",
+    description:
+      "Clusters as trust domains and the nodes enrolled in them: join tokens and join requests reviewed with a passkey, node certificates from each cluster's own CA, health from signed heartbeats, role assignments and workloads, and the topology. Organizations see only the safe status of the endpoints allowed to serve them.",
+    emptyTitle: "No clusters yet",
+    emptyBody: "Create a cluster, give a host a join token, and approve its join request: its heartbeats appear here.",
     arrivesWith: null,
   },
   {

@@ -26,6 +26,10 @@ export default function NodesPage() {
   return (
     <div className="page" data-testid="page-nodes">
       <PageHeader title="Nodes" description={section.description} />
+      <p className="layout-text" data-testid="nodes-fabric-link">
+        Every process that claims work, by heartbeat. For hosts enrolled with a join token &mdash; their identity, certificates, roles and workloads &mdash; see{" "}
+        <Link to="/fabric/nodes">Fabric nodes</Link>, with <Link to="/fabric/join-requests">join requests</Link> and the <Link to="/fabric/topology">topology</Link>.
+      </p>
       {!allowed ? (
         <EmptyState icon="nodes" title="Visible to platform owners">
           {message} The node registry shows the machines and processes that run every tenant's work, so only platform owners see it.

@@ -18,6 +18,7 @@ import { connectorsRouter } from "./routers/connectors.ts";
 import { receiptsRouter } from "./routers/receipts.ts";
 import { fleetRouter } from "./routers/fleet.ts";
 import { fabricRouter } from "./routers/fabric.ts";
+import { fabricUiRouter } from "./routers/fabric-ui.ts";
 import { findingsRouter } from "./routers/findings.ts";
 import { policiesRouter } from "./routers/policies.ts";
 
@@ -38,6 +39,7 @@ export const appRouter = router({
   schedules: schedulesRouter,
   connectors: connectorsRouter,
   fabric: fabricRouter,
+  fabricUi: fabricUiRouter,
   findings: findingsRouter,
   policies: policiesRouter,
   receipts: receiptsRouter,
