@@ -6,6 +6,7 @@
 //
 //   npm run bench:queue -- [--rounds 3] [--jobs 20000] [--single 2000] [--callers 10] [--concurrency 10]
 //                          [--latency 200] [--gap-ms 20] [--tenants 4] [--systems cairn,graphile-worker,pg-boss,bare]
+//                          [--scenarios drain,single,pickup]
 //                          [--json results.json]
 //
 // Metrics: batch enqueue (jobs in transactions of 1,000), single enqueue (one job per call, 10 concurrent callers;
@@ -45,6 +46,7 @@ const { values: opts } = parseArgs({
     "gap-ms": { type: "string", default: "20" },
     tenants: { type: "string", default: "4" },
     systems: { type: "string", default: "cairn,graphile-worker,pg-boss,bare" },
+    scenarios: { type: "string", default: "drain,single,pickup" },
     json: { type: "string" },
     // internal: the worker side of a drain, in a child process
     child: { type: "string" },
@@ -59,6 +61,7 @@ const CONCURRENCY = Number(opts.concurrency);
 const LATENCY_JOBS = Number(opts.latency);
 const GAP_MS = Number(opts["gap-ms"]);
 const TENANTS = Number(opts.tenants);
+const SCENARIOS = new Set(opts.scenarios.split(",").map((x) => x.trim()));
 const BATCH = 1_000;
 const POOL = 10; // every system's pool: Cairn's CAIRN_DB_POOL_MAX default
 const SECRET = "bench-queue-installation-secret-0123456789abcdef";
@@ -646,7 +649,7 @@ async function parentMain() {
     for (let round = 0; round < ROUNDS; round++) {
       const order = systems.map((_, k) => systems[(k + round) % systems.length]!);
       log(`round ${round + 1} of ${ROUNDS} (order: ${order.join(", ")})`);
-      for (const procs of [1, 2]) {
+      for (const procs of SCENARIOS.has("drain") ? [1, 2] : []) {
         for (const name of order) {
           const r = await enqueueAndDrain(bySystem.get(name)!, urls, procs);
           record(name, "enqueueBatch", r.enqueue);
@@ -655,7 +658,7 @@ async function parentMain() {
           log(`  ${name.padEnd(16)} batch enqueue ${fmt(r.enqueue.value, true)} jobs/s; drain ${procs}×${CONCURRENCY} ${fmt(r.drain.value, true)} jobs/s (other CPU ${r.drain.other.toFixed(2)} cores)`);
         }
       }
-      for (const name of order) {
+      for (const name of SCENARIOS.has("single") ? order : []) {
         const r = await singleEnqueue(bySystem.get(name)!);
         record(name, "enqueueSingle", r);
         log(`  ${name.padEnd(16)} single enqueue ${fmt(r.value, true)} jobs/s (other CPU ${r.other.toFixed(2)} cores)`);
@@ -666,7 +669,7 @@ async function parentMain() {
           log(`  ${name.padEnd(16)} single enqueue in a tenant transaction ${fmt(tx.value, true)} jobs/s (other CPU ${tx.other.toFixed(2)} cores)`);
         }
       }
-      for (const name of order) {
+      for (const name of SCENARIOS.has("pickup") ? order : []) {
         const r = await pickupLatency(bySystem.get(name)!);
         record(name, "pickupP50", r.p50);
         record(name, "pickupP95", r.p95);

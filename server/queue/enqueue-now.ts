@@ -1,11 +1,11 @@
 // One job at a time, when there is no domain write to share a transaction with (pg-boss's `send`, graphile-worker's
-// `addJob`). Callers that enqueue concurrently share statements and commits: while one write is in flight, the jobs
-// that arrive wait for it and then go together, one multi-row statement per tenant in one transaction. Every caller
-// still gets its job only after the commit that made it durable; a lone caller pays one statement and one round
-// trip. If a shared write fails (one caller's bad input), each of its jobs is retried on its own, so only the bad one
-// fails.
+// `addJob`). Callers that enqueue for the same tenant concurrently share statements and commits: while one write
+// for a tenant is in flight, that tenant's jobs that arrive meanwhile wait for it and then go together in one
+// multi-row statement (its own transaction, under the tenant's row-level security). Tenants write independently.
+// Every caller still gets its job only after the commit that made it durable; a lone caller pays one statement and
+// one round trip. If a shared write fails (one caller's bad input), each of its jobs is retried on its own, so only
+// the bad one fails.
 import { randomUUID } from "node:crypto";
-import type { TransactionSql } from "postgres";
 import { sql } from "drizzle-orm";
 import type { DbClient } from "../../db/client.ts";
 import { isUuid, tenantScope, withTenant } from "../../db/tenant.ts";
@@ -27,10 +27,12 @@ class Enqueuer {
   private waiting: Pending[] = [];
   private writing = false;
 
-  constructor(private readonly client: DbClient) {}
+  constructor(
+    private readonly client: DbClient,
+    private readonly tenantId: string,
+  ) {}
 
   enqueue(input: EnqueueInput): Promise<{ job: JobRow; created: boolean }> {
-    if (!isUuid(input.tenantId)) return Promise.reject(new Error("enqueueJobNow needs a tenant uuid"));
     return new Promise((resolve, reject) => {
       this.waiting.push({ input, id: randomUUID(), resolve, reject });
       if (!this.writing) void this.drain();
@@ -55,13 +57,7 @@ class Enqueuer {
   }
 
   private async write(batch: Pending[]) {
-    const byTenant = new Map<string, Pending[]>();
-    for (const p of batch) byTenant.set(p.input.tenantId, [...(byTenant.get(p.input.tenantId) ?? []), p]);
-    const groups = [...byTenant.values()];
-    const rows =
-      groups.length === 1
-        ? await this.insert(this.client.sql, groups[0]!)
-        : (await this.client.sql.begin((tx) => Promise.all(groups.map((g) => this.insert(tx, g))))).flat();
+    const rows = await this.insert(batch);
     const inserted = new Map(rows.map((r) => [r.id as string, r]));
     for (const p of batch) {
       const row = inserted.get(p.id);
@@ -77,9 +73,9 @@ class Enqueuer {
     }
   }
 
-  /** One statement for one tenant's jobs, under that tenant's row-level security (tenantScope). */
-  private insert(q: DbClient["sql"] | TransactionSql, group: Pending[]): Promise<Record<string, unknown>[]> {
-    const tenantId = group[0]!.input.tenantId;
+  /** One statement for the tenant's jobs, under its row-level security (tenantScope). */
+  private insert(group: Pending[]): Promise<Record<string, unknown>[]> {
+    const tenantId = this.tenantId;
     const now = new Date().toISOString();
     // One text parameter whatever the batch size: the jobs as a JSON array, turned into rows by PostgreSQL.
     const input = JSON.stringify(
@@ -102,7 +98,7 @@ class Enqueuer {
         run_after: x.runAfter ? x.runAfter.toISOString() : now,
       })),
     );
-    return q<Record<string, unknown>[]>`
+    return this.client.sql<Record<string, unknown>[]>`
       with scope as materialized (${tenantScope(this.client, tenantId)})
       insert into jobs (id, tenant_id, job_type, requested_by, source_id, run_id, payload, scope, policy_bindings, credential_ref_id,
                         trace_id, idempotency_key, priority, max_attempts, time_budget_seconds, run_after)
@@ -117,14 +113,17 @@ class Enqueuer {
   }
 }
 
-const enqueuers = new WeakMap<DbClient, Enqueuer>();
+const enqueuers = new WeakMap<DbClient, Map<string, Enqueuer>>();
 
 /**
  * Enqueues one job in its own durable write (shared with concurrent callers of the same client). Same answers as
  * enqueueJob: the job, and whether it was created now (false: its idempotency key matched an earlier submission).
  */
 export function enqueueJobNow(client: DbClient, input: EnqueueInput): Promise<{ job: JobRow; created: boolean }> {
-  let e = enqueuers.get(client);
-  if (!e) enqueuers.set(client, (e = new Enqueuer(client)));
+  if (!isUuid(input.tenantId)) return Promise.reject(new Error("enqueueJobNow needs a tenant uuid"));
+  let byTenant = enqueuers.get(client);
+  if (!byTenant) enqueuers.set(client, (byTenant = new Map()));
+  let e = byTenant.get(input.tenantId);
+  if (!e) byTenant.set(input.tenantId, (e = new Enqueuer(client, input.tenantId)));
   return e.enqueue(input);
 }

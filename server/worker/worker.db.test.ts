@@ -161,6 +161,27 @@ describe("queue", () => {
     await worker.stop();
   });
 
+  it("a handler error marked finalStatus timed_out ends the job timed_out at once, and onFinalFailure gets that error", async () => {
+    const finals: { status: string; error: string; cause: unknown }[] = [];
+    const budgetError = Object.assign(new Error("the connector ran longer than its own time budget of 1 s"), { finalStatus: "timed_out" as const, permanent: true });
+    const handler: HandlerDefinition = {
+      jobType: "test.own-budget",
+      handler: async () => {
+        throw budgetError;
+      },
+      onFinalFailure: async (_tx, _job, status, error, cause) => {
+        finals.push({ status, error, cause });
+      },
+    };
+    const { job } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.own-budget", requestedBy: "test" }));
+    const worker = await startWorker(rt, { concurrency: 1, handlers: [handler] });
+    const [row] = await waitFor(() => t.owner.sql<{ status: string; attempts: number; last_error: string }[]>`select status, attempts, last_error from jobs where id = ${job.id}`, (r) => r[0]?.status === "timed_out");
+    await waitFor(async () => finals.length, (n) => n === 1);
+    await worker.stop();
+    expect(row).toMatchObject({ attempts: 1, last_error: "the connector ran longer than its own time budget of 1 s" });
+    expect(finals).toEqual([{ status: "timed_out", error: "the connector ran longer than its own time budget of 1 s", cause: budgetError }]);
+  });
+
   it("the reaper requeues a dead worker's job and, after max attempts, times it out with the reason visible", async () => {
     const { job } = await withTenant(t.client, tenantB, (tx) => enqueueJob(tx, { tenantId: tenantB, jobType: "test.orphan", requestedBy: "test", maxAttempts: 2 }));
     const ghost = new QueueClient(t.client.sql, "ghost-worker");
@@ -320,14 +341,18 @@ describe("enqueueJobNow", () => {
 
 describe("enqueueJobNow under concurrency", () => {
   it("concurrent callers share writes, each gets its own job, and one bad input fails only its caller", async () => {
+    // (Writes are shared per tenant; a job for a tenant that does not exist fails on its own.)
     const { enqueueJobNow } = await import("../queue/enqueue.ts");
     const missingTenant = "00000000-0000-4000-8000-000000000000";
     const calls = Array.from({ length: 200 }, (_, i) =>
       enqueueJobNow(t.client, { tenantId: i % 2 ? tenantA : tenantB, jobType: "test.now-many", requestedBy: "t", payload: { i } }),
     );
-    const bad = enqueueJobNow(t.client, { tenantId: missingTenant, jobType: "test.now-many", requestedBy: "t" });
+    const bad = expect(enqueueJobNow(t.client, { tenantId: missingTenant, jobType: "test.now-many", requestedBy: "t" })).rejects.toThrow(/foreign key/);
+    // A bad job in a shared write: the write is retried job by job, and only this caller hears about it.
+    const badInBatch = expect(enqueueJobNow(t.client, { tenantId: tenantA, jobType: "test.now-many", requestedBy: "t", priority: 2 ** 40 })).rejects.toThrow(/out of range/);
     const results = await Promise.all(calls);
-    await expect(bad).rejects.toThrow();
+    await bad;
+    await badInBatch;
     expect(new Set(results.map((r) => r.job.id)).size).toBe(200);
     expect(results.every((r, i) => r.created && (r.job.payload as { i: number }).i === i && r.job.tenantId === (i % 2 ? tenantA : tenantB))).toBe(true);
     const [n] = await t.owner.sql<{ n: number }[]>`select count(*)::int as n from jobs j join job_queue q on q.job_id = j.id where j.job_type = 'test.now-many'`;
