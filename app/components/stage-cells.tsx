@@ -11,6 +11,7 @@ const STAGE_TONE: Record<StageCell["status"], StatusTone> = {
   skipped: "neutral",
   cancelled: "warn",
   timed_out: "danger",
+  too_large: "danger",
 };
 
 const itemsText = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "item" : "items"}`;

@@ -36,8 +36,12 @@ export type JobStatus = (typeof jobStatuses)[number];
 export const stageNames = ["collect", "normalize", "evaluate", "evidence"] as const;
 export type StageName = (typeof stageNames)[number];
 
+/** A stage's state. `too_large`: the stage was stopped because its output went over its budget (the run failed). */
+export const stageStatuses = ["pending", "running", "succeeded", "failed", "skipped", "cancelled", "timed_out", "too_large"] as const;
+export type StageStatus = (typeof stageStatuses)[number];
+
 export interface StageCell {
-  status: "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled" | "timed_out";
+  status: StageStatus;
   items: number;
   started_at: string | null;
   ended_at: string | null;

@@ -9,15 +9,21 @@ import path from "node:path";
 /** What ran out: the pipeline records it as the collect stage's status (timed_out / too_large). */
 export type BudgetStatus = "timed_out" | "too_large";
 
-/** A connector overran its own time or output budget. Retrying would overrun again, so it is permanent. */
+/**
+ * A connector overran its own time or output budget. Retrying would overrun again, so it is permanent. A time budget
+ * ends the job and its run as `timed_out` (`finalStatus`, which the worker honours); an output budget fails them, and
+ * the collect stage cell says `too_large`.
+ */
 export class ConnectorBudgetError extends Error {
   readonly permanent = true;
+  readonly finalStatus: "timed_out" | undefined;
   constructor(
     readonly status: BudgetStatus,
     message: string,
   ) {
     super(message);
     this.name = "ConnectorBudgetError";
+    this.finalStatus = status === "timed_out" ? "timed_out" : undefined;
   }
 }
 
@@ -29,10 +35,11 @@ export class ConnectorOutputError extends Error {
   readonly permanent = true;
   readonly status = "failed" as const;
   constructor(
-    message: string,
+    /** What is wrong, without the location (the stage error carries `where` beside it). */
+    readonly problem: string,
     readonly where: string,
   ) {
-    super(`${message} (at ${where})`);
+    super(`${problem} (at ${where})`);
     this.name = "ConnectorOutputError";
   }
 }

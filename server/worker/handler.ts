@@ -30,8 +30,21 @@ export type JobHandler = (ctx: JobContext) => Promise<JobOutcome | void>;
 export interface HandlerDefinition {
   jobType: string;
   handler: JobHandler;
-  /** Called (in the job's tenant transaction) once the job reaches a final failed/cancelled/timed_out state. */
-  onFinalFailure?(tx: Tx, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string): Promise<void>;
+  /**
+   * Called (in the job's tenant transaction) once the job reaches a final failed/cancelled/timed_out state. `cause` is
+   * the error the handler threw when that is what ended the job (not a cancellation, the job's own time budget or the
+   * reaper), so the handler can record what it carries (a connector's budget status, where its output went wrong).
+   */
+  onFinalFailure?(tx: Tx, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string, cause?: unknown): Promise<void>;
+}
+
+/**
+ * Properties a handler's error may carry that the worker honours: `permanent` (no retry) and `finalStatus` (end the
+ * job as `timed_out` rather than `failed`, e.g. a connector that ran out of its own time budget).
+ */
+export interface HandlerErrorFlags {
+  permanent?: boolean;
+  finalStatus?: "timed_out";
 }
 
 /** Throw this (or let a network/database error through) for failures worth retrying: 1 s, 2 s, 4 s, then give up. */

@@ -17,7 +17,7 @@ import { withTenant, type Tx } from "../../db/tenant.ts";
 import { jobs, nodes, runs } from "../../db/schema/index.ts";
 import { QueueClient, WAKE_GATE_KEY, WAKE_IDLE_KEY, type JobFacts, type ReapedJob } from "../queue/queue.ts";
 import { CANCEL_CHANNEL, EVENTS_CHANNEL, JOBS_CHANNEL, type JobRow } from "../queue/enqueue.ts";
-import { isTransient, RETRY_DELAYS_SECONDS, type HandlerDefinition, type JobContext } from "./handler.ts";
+import { isTransient, RETRY_DELAYS_SECONDS, type HandlerDefinition, type HandlerErrorFlags, type JobContext } from "./handler.ts";
 import { JobLog } from "./job-log.ts";
 import { version } from "../version.ts";
 
@@ -263,10 +263,10 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     }
   };
 
-  async function finalFailure(def: HandlerDefinition | undefined, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string) {
+  async function finalFailure(def: HandlerDefinition | undefined, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string, cause?: unknown) {
     try {
       await withTenant(rt.db, job.tenantId, async (tx) => {
-        if (def?.onFinalFailure) await def.onFinalFailure(tx, job, status, error);
+        if (def?.onFinalFailure) await def.onFinalFailure(tx, job, status, error, cause);
         else if (job.runId) {
           await tx.update(runs).set({ status, error, endedAt: new Date() }).where(and(eq(runs.id, job.runId), sql`${runs.status} in ('queued','running')`));
         }
@@ -362,7 +362,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       if (ctx.logged) ctx.logFile().write("info", "succeeded");
     } catch (err) {
-      const e = err as Error & { leaseLost?: boolean; permanent?: boolean };
+      const e = err as Error & { leaseLost?: boolean } & HandlerErrorFlags;
       const reason = entry.reason;
       if (reason === "shutdown") {
         ctx.log("warn", "worker shutting down: lease released, the job will run again");
@@ -370,7 +370,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       } else if (reason === "lease_lost" || e.leaseLost) {
         ctx.log("warn", "lease lost: another worker owns this job now; this attempt's results were discarded");
       } else {
-        const status = reason === "cancelled" ? "cancelled" : reason === "timed_out" ? "timed_out" : "failed";
+        const status = reason === "cancelled" ? "cancelled" : reason === "timed_out" || e.finalStatus === "timed_out" ? "timed_out" : "failed";
         const message = reason === "timed_out" ? `time budget of ${job.timeBudgetSeconds} s exceeded` : reason === "cancelled" ? "cancelled" : e.message || String(err);
         const retry = status === "failed" && !e.permanent && isTransient(err) ? (RETRY_DELAYS_SECONDS[job.attempts - 1] ?? null) : null;
         ctx.log(status === "failed" ? "error" : "warn", retry !== null ? `${message} (transient: retrying in ${retry} s)` : message);
@@ -378,7 +378,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
           log.error({ err: failErr, job: job.id }, "could not record a job failure");
           return null;
         });
-        if (row && row.status !== "queued") await finalFailure(def, job, status, message);
+        if (row && row.status !== "queued") await finalFailure(def, job, status, message, reason ? undefined : err);
       }
     } finally {
       entry.budgetEndsAt = 0;

@@ -4,7 +4,7 @@ import { router, tenantProcedure } from "../init.ts";
 import { getRun, listRuns, stillFailing } from "../../domain/runs/runs.presenter.ts";
 import { bulkRuns, retryRun } from "../../domain/runs/retry-run.service.ts";
 import { cancelRunInTx } from "../../domain/runs/create-run.service.ts";
-import { runStatuses, runTriggers, stageNames } from "../../../db/schema/control.ts";
+import { runStatuses, runTriggers, stageNames, stageStatuses } from "../../../db/schema/control.ts";
 import { actorOf } from "../../domain/auth/identity.ts";
 import { roleCan } from "../../domain/auth/permissions.ts";
 import { AppError } from "../../errors.ts";
@@ -13,7 +13,7 @@ import { eq } from "drizzle-orm";
 import { presentJobSchema } from "./jobs.ts";
 
 const stageCell = z.object({
-  status: z.enum(["pending", "running", "succeeded", "failed", "skipped", "cancelled", "timed_out"]),
+  status: z.enum(stageStatuses),
   items: z.number(),
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),

@@ -2,7 +2,7 @@
 // has produced (runs, jobs, evidence).
 import { z } from "zod";
 import { router, tenantProcedure } from "../init.ts";
-import { jobStatuses, overlapPolicies, runStatuses, runTriggers, sourceKinds, stageNames } from "../../../db/schema/control.ts";
+import { jobStatuses, overlapPolicies, runStatuses, runTriggers, sourceKinds, stageNames, stageStatuses } from "../../../db/schema/control.ts";
 import { actorOf } from "../../domain/auth/identity.ts";
 import { PAGE_MAX_LIMIT } from "../../domain/keyset.ts";
 import { presentJobSchema } from "./jobs.ts";
@@ -59,7 +59,7 @@ const optionalFields = {
 };
 
 const stageCell = z.object({
-  status: z.enum(["pending", "running", "succeeded", "failed", "skipped", "cancelled", "timed_out"]),
+  status: z.enum(stageStatuses),
   items: z.number(),
   started_at: timestamp,
   ended_at: timestamp,

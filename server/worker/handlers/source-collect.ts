@@ -10,6 +10,7 @@ import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Tx } from "../../../db/tenant.ts";
 import { runs, sources, type StageCell, type StageName, type Stages } from "../../../db/schema/index.ts";
 import { connectorFor } from "../../connectors/registry.ts";
+import { ConnectorBudgetError, ConnectorOutputError } from "../../connectors/driver.ts";
 import { resolveCredentialsForJob } from "../../domain/credentials/credential-broker.ts";
 import { freshStages } from "../../domain/runs/stages.ts";
 import { RUN_JOB_TYPE } from "../../domain/runs/create-run.service.ts";
@@ -207,8 +208,19 @@ async function recordSourceOutcome(tx: Tx, sourceId: string, runId: string, outc
   }
 }
 
+/**
+ * What the error that ended the job says about the stage it stopped: a connector over its output budget makes the
+ * cell `too_large` (the run is failed), over its time budget `timed_out`; a connector's unusable output points at
+ * where in it (`output.json:3:14`, `output.json#/graph/assets`).
+ */
+function stageOutcome(status: "failed" | "cancelled" | "timed_out", error: string, cause: unknown): { cell: StageCell["status"]; error: StageCell["errors"][number] } {
+  if (cause instanceof ConnectorOutputError) return { cell: status, error: { message: cause.problem, where: cause.where } };
+  if (cause instanceof ConnectorBudgetError && status === "failed" && cause.status === "too_large") return { cell: "too_large", error: { message: error } };
+  return { cell: status, error: { message: error } };
+}
+
 /** The final state of a failed, cancelled or timed-out job: on the stage that was running, on the run, on the source. */
-export async function recordCollectFailure(tx: Tx, job: Pick<JobRow, "runId">, status: "failed" | "cancelled" | "timed_out", error: string): Promise<void> {
+export async function recordCollectFailure(tx: Tx, job: Pick<JobRow, "runId">, status: "failed" | "cancelled" | "timed_out", error: string, cause?: unknown): Promise<void> {
   if (!job.runId) return;
   const [run] = await tx.select().from(runs).where(eq(runs.id, job.runId));
   if (!run) return;
@@ -219,7 +231,8 @@ export async function recordCollectFailure(tx: Tx, job: Pick<JobRow, "runId">, s
   const at = new Date();
   if (failedAt) {
     const cell = stages[failedAt];
-    stages[failedAt] = { ...cell, status, started_at: cell.started_at ?? at.toISOString(), ended_at: at.toISOString(), errors: capped([...cell.errors, { message: error }]) };
+    const outcome = stageOutcome(status, error, cause);
+    stages[failedAt] = { ...cell, status: outcome.cell, started_at: cell.started_at ?? at.toISOString(), ended_at: at.toISOString(), errors: capped([...cell.errors, outcome.error]) };
   }
   const updated = await saveStages(tx, run.id, stages, { status, error, endedAt: at });
   if (updated) await recordSourceOutcome(tx, run.sourceId, run.id, status, at);
@@ -228,5 +241,5 @@ export async function recordCollectFailure(tx: Tx, job: Pick<JobRow, "runId">, s
 export const sourceCollectHandler: HandlerDefinition = {
   jobType: RUN_JOB_TYPE,
   handler: runSourceCollect,
-  onFinalFailure: (tx, job, status, error) => recordCollectFailure(tx, job, status, error),
+  onFinalFailure: (tx, job, status, error, cause) => recordCollectFailure(tx, job, status, error, cause),
 };
