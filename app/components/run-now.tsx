@@ -1,13 +1,13 @@
 // "Run now" for one source, posting to the Sources page's action; once queued, a link to the new run.
 import { Link, useFetcher } from "@remix-run/react";
-import { shortId, type Source } from "../lib/control-plane";
+import { pushOnlyReason, shortId, type Source } from "../lib/control-plane";
 
 type RunNowResult = { ok: true; run_id: string; duplicate: boolean } | { ok: false; error: string };
 
 export function RunNow({ source, compact = true }: { source: Source; compact?: boolean }) {
   const fetcher = useFetcher<RunNowResult>();
   const result = fetcher.state === "idle" ? fetcher.data : undefined;
-  const blocked = source.status === "unsupported" ? "No connector for this kind in this build" : source.status === "disabled" ? "Enable the source to run it" : null;
+  const blocked = pushOnlyReason(source) ?? (source.status === "unsupported" ? "No connector for this kind in this build" : source.status === "disabled" ? "Enable the source to run it" : null);
   return (
     <span className="run-now" data-testid="run-now-group">
       <fetcher.Form method="post" action="/sources?index">
@@ -19,6 +19,7 @@ export function RunNow({ source, compact = true }: { source: Source; compact?: b
           disabled={fetcher.state !== "idle" || blocked !== null}
           title={blocked ?? "Queue a run of this source now"}
           data-testid="run-now"
+          data-blocked={blocked ? "true" : undefined}
         >
           {fetcher.state !== "idle" ? "Starting…" : "Run now"}
         </button>

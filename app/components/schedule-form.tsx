@@ -13,8 +13,8 @@ export function ScheduleForm({
   embedded = false,
 }: {
   schedule?: Schedule;
-  /** Sources to choose from when creating. */
-  sources?: { id: string; name: string; kind: string }[];
+  /** Sources to choose from when creating; one with `unavailable` (why it takes no schedules) is shown but cannot be chosen. */
+  sources?: { id: string; name: string; kind: string; unavailable?: string | null }[];
   defaultSourceId?: string;
   error: string | null;
   busy: boolean;
@@ -42,8 +42,8 @@ export function ScheduleForm({
                   Choose a source
                 </option>
                 {sources.map((s) => (
-                  <option key={s.id} value={s.id}>
-                    {s.name} ({s.kind})
+                  <option key={s.id} value={s.id} disabled={Boolean(s.unavailable)} title={s.unavailable ?? undefined}>
+                    {s.name} ({s.kind}){s.unavailable ? " · receives data by push, no schedules" : ""}
                   </option>
                 ))}
               </select>

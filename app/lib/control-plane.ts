@@ -119,6 +119,14 @@ export function kindInfo(kind: string): KindInfo | undefined {
   return SOURCE_KINDS.find((k) => k.kind === kind);
 }
 
+const PUSH_RECEIVES: Record<string, string> = { "ingest.result_push": "results", "ingest.fleet_sync": "endpoint inventory" };
+
+/** Why a push source has no "Run now" and no schedules (the API refuses both with the same words); null for sources that run. */
+export function pushOnlyReason(source: { kind: string; push_route: string | null }): string | null {
+  if (!source.push_route) return null;
+  return `This source receives ${PUSH_RECEIVES[source.kind] ?? "its data"} by push: ${source.push_route} with an Idempotency-Key header. It is not run by hand or on a schedule.`;
+}
+
 export const shortId = (id: string) => id.slice(0, 8);
 export const who = (actor: string) => actor.replace(/^(user|api_key):/, "");
 

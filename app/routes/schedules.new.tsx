@@ -3,16 +3,18 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { attempt, load } from "../lib/auth.server";
 import { readScheduleForm } from "../lib/schedule-form-data";
+import { pushOnlyReason } from "../lib/control-plane";
 import { pageTitle } from "../lib/sections";
 import { PageHeader } from "../components/page-header";
 import { ScheduleForm } from "../components/schedule-form";
+import { Notice } from "../components/notice";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("New schedule") }];
 
 export async function loader({ context, request }: LoaderFunctionArgs) {
   const sources = await load(request, () => context.caller.sources.list({ limit: 200 }));
   return {
-    sources: sources.items.map((s) => ({ id: s.source_id, name: s.display_name, kind: s.kind })),
+    sources: sources.items.map((s) => ({ id: s.source_id, name: s.display_name, kind: s.kind, unavailable: pushOnlyReason(s) })),
     sourceId: new URL(request.url).searchParams.get("source_id") ?? undefined,
   };
 }
@@ -30,14 +32,20 @@ export default function NewSchedulePage() {
   const { sources, sourceId } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
+  const pushOnly = sources.find((s) => s.id === sourceId)?.unavailable ?? null;
   return (
     <div className="page" data-testid="page-new-schedule">
       <p className="breadcrumb">
         <Link to="/schedules">Schedules</Link> <span aria-hidden="true">/</span> New
       </p>
       <PageHeader title="New schedule" description="When a source runs by itself. After saving you see the next fire times in its zone, daylight saving included." />
+      {pushOnly ? (
+        <Notice tone="warn" testId="schedule-push-only">
+          {pushOnly}
+        </Notice>
+      ) : null}
       {sources.length ? (
-        <ScheduleForm sources={sources} defaultSourceId={sourceId} error={result?.error ?? null} busy={navigation.state === "submitting"} cancelTo={sourceId ? `/sources/${sourceId}?tab=schedules` : "/schedules"} />
+        <ScheduleForm sources={sources} defaultSourceId={pushOnly ? undefined : sourceId} error={result?.error ?? null} busy={navigation.state === "submitting"} cancelTo={sourceId ? `/sources/${sourceId}?tab=schedules` : "/schedules"} />
       ) : (
         <p className="panel panel-empty">
           There is no source to schedule yet. <Link to="/sources/new">Create a source</Link> first.

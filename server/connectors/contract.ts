@@ -31,9 +31,19 @@ export interface ConnectorOutput {
   warnings: { message: string; where?: string }[];
 }
 
+/** Where a push kind's data arrives: such a source is never run by hand or by a schedule. */
+export interface PushIntake {
+  /** The route that receives it, e.g. `/v1/results/push`. */
+  path: string;
+  /** What arrives there, in a few words ("results", "endpoint inventory"). */
+  receives: string;
+}
+
 export interface Connector {
   kind: SourceKind;
   /** Validates a scope for this kind; returns a message naming the field, or null. */
   validateScope(scope: unknown): string | null;
   collect(input: ConnectorInput): Promise<ConnectorOutput>;
+  /** Set for kinds whose data is pushed to Cairn: runs and schedules of their sources are refused up front. */
+  push?: PushIntake;
 }

@@ -2,7 +2,7 @@
 // refuses to run; nothing is faked.
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { SourceKind } from "../../db/schema/control.ts";
-import type { Connector } from "./contract.ts";
+import type { Connector, PushIntake } from "./contract.ts";
 
 const connectors = new Map<SourceKind, Connector>();
 
@@ -28,4 +28,15 @@ export function withConnectorSubstitutes<T>(replacements: ReadonlyMap<string, Co
 
 export function supportedKinds(): SourceKind[] {
   return [...connectors.keys()];
+}
+
+/** For push kinds (ingest.result_push, ingest.fleet_sync): where their data arrives; null for kinds that run. */
+export function pushIntakeOf(kind: SourceKind | string): PushIntake | null {
+  return connectorFor(kind)?.push ?? null;
+}
+
+/** Where a push source's data arrives ("POST /v1/results/push?source_id=…"); null for sources that run. */
+export function pushRouteOf(source: { id: string; kind: SourceKind | string }): string | null {
+  const intake = pushIntakeOf(source.kind);
+  return intake ? `POST ${intake.path}?source_id=${source.id}` : null;
 }

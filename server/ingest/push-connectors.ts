@@ -1,6 +1,7 @@
 // The two push kinds as connectors, so their sources are `active` (not `unsupported`) and their scope is checked.
-// Their data arrives by push (POST /v1/results/push, POST /v1/fleet/sync), never by a run of the source: a run
-// started by hand or by a schedule fails at once and says where the data comes from.
+// Their data arrives by push (POST /v1/results/push, POST /v1/fleet/sync), never by a run of the source: `push` makes
+// createRun and createSchedule refuse runs and schedules up front (a 422 that names the push route); a run that was
+// queued anyway (e.g. by a schedule made before that check) fails at once and says where the data comes from.
 import type { Connector } from "../connectors/contract.ts";
 import { documentFormats } from "./graph.ts";
 
@@ -30,12 +31,14 @@ export function validateFleetSyncScope(scope: unknown): string | null {
 
 export const resultPushConnector: Connector = {
   kind: "ingest.result_push",
+  push: { path: "/v1/results/push", receives: "results" },
   validateScope: validateResultPushScope,
   collect: () => nothingToCollect("POST /v1/results/push?source_id=…"),
 };
 
 export const fleetSyncConnector: Connector = {
   kind: "ingest.fleet_sync",
+  push: { path: "/v1/fleet/sync", receives: "endpoint inventory" },
   validateScope: validateFleetSyncScope,
   collect: () => nothingToCollect("POST /v1/fleet/sync?source_id=…"),
 };

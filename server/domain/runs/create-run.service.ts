@@ -7,11 +7,26 @@ import { jobs, runs, sources, type OverlapPolicy, type RunTrigger } from "../../
 import { AppError } from "../../errors.ts";
 import { enqueueJob, CANCEL_CHANNEL, type JobRow } from "../../queue/enqueue.ts";
 import { freshStages } from "./stages.ts";
-import { connectorFor } from "../../connectors/registry.ts";
+import { connectorFor, pushIntakeOf, pushRouteOf } from "../../connectors/registry.ts";
 
 export const RUN_JOB_TYPE = "source.collect";
 
 export type RunRow = typeof runs.$inferSelect;
+
+/**
+ * Push sources (ingest.result_push, ingest.fleet_sync) get their data by push: a run or a schedule of their own would
+ * have nothing to collect, so both are refused up front with the route to push to.
+ */
+export function refuseRunOfPushSource(source: { id: string; kind: string }, what: "run" | "schedule"): void {
+  const intake = pushIntakeOf(source.kind);
+  if (!intake) return;
+  const route = pushRouteOf(source)!;
+  const message =
+    what === "run"
+      ? `This source receives ${intake.receives} by push: ${route} with an Idempotency-Key header. A ${source.kind} source is not run by hand, by the API or by a schedule`
+      : `This source receives ${intake.receives} by push: ${route} with an Idempotency-Key header. A ${source.kind} source takes no schedules`;
+  throw new AppError("UNSUPPORTED", message, { kind: source.kind, push_route: route, ...(what === "schedule" ? { field: "source_id" } : {}) });
+}
 
 export interface CreateRunInput {
   tenantId: string;
@@ -38,6 +53,7 @@ export async function createRun(tx: Tx, input: CreateRunInput): Promise<CreateRu
   if (!source) throw new AppError("NOT_FOUND", "No such source");
   if (source.status === "disabled") throw new AppError("CONFLICT", "This source is disabled: enable it before running it");
   if (!connectorFor(source.kind)) throw new AppError("UNSUPPORTED", `Sources of kind ${source.kind} cannot run yet: no connector for this kind exists in this build`, { kind: source.kind, status: "unsupported" });
+  refuseRunOfPushSource(source, "run");
 
   // A repeated submission with the same idempotency key returns the first run.
   if (input.idempotencyKey) {

@@ -9,6 +9,7 @@ import type { AuditInput } from "../audit/audit-writer.service.ts";
 import { nextFireAfter, validateSchedule } from "../../scheduler/cron.ts";
 import { databaseNow } from "../../scheduler/scheduler.ts";
 import { findSchedule, presentSchedule, type ScheduleView } from "./schedule.presenter.ts";
+import { refuseRunOfPushSource } from "../runs/create-run.service.ts";
 
 export type AuditIn = (tx: Tx, event: Omit<AuditInput, "tenantId" | "actor" | "actorType" | "requestId" | "ip">) => Promise<unknown>;
 
@@ -26,8 +27,9 @@ export type UpdateScheduleInput = Partial<Pick<CreateScheduleInput, "cron" | "ti
 
 export async function createSchedule(tx: Tx, tenantId: string, input: CreateScheduleInput, createdBy: string, auditIn: AuditIn): Promise<ScheduleView> {
   // Another tenant's source is invisible under row-level security: it is "no such source", like a deleted one.
-  const [source] = await tx.select({ id: sources.id }).from(sources).where(and(eq(sources.id, input.source_id), isNull(sources.deletedAt)));
+  const [source] = await tx.select({ id: sources.id, kind: sources.kind }).from(sources).where(and(eq(sources.id, input.source_id), isNull(sources.deletedAt)));
   if (!source) throw new AppError("NOT_FOUND", "source_id: no such source", { field: "source_id" });
+  refuseRunOfPushSource(source, "schedule");
   const { cron, timezone } = validateSchedule({ cron: input.cron, timezone: input.timezone ?? "UTC" });
   const enabled = input.enabled ?? true;
   const now = await databaseNow(tx);
@@ -89,6 +91,11 @@ export async function updateSchedule(tx: Tx, id: string, input: UpdateScheduleIn
 export async function toggleSchedule(tx: Tx, id: string, enabled: boolean, auditIn: AuditIn): Promise<ScheduleView> {
   const current = await findSchedule(tx, id, true);
   if (current.enabled === enabled) return presentSchedule(current);
+  if (enabled) {
+    // A schedule made for a push source before such schedules were refused stays off.
+    const [source] = await tx.select({ id: sources.id, kind: sources.kind }).from(sources).where(eq(sources.id, current.sourceId));
+    if (source) refuseRunOfPushSource(source, "schedule");
+  }
   const nextRunAt = enabled ? nextFireAfter(current.cron, current.timezone, await databaseNow(tx)) : null;
   const [row] = await tx.update(schedules).set({ enabled, nextRunAt, updatedAt: new Date() }).where(eq(schedules.id, current.id)).returning();
   await auditIn(tx, { targetType: "schedule", targetId: current.id, action: enabled ? "schedule.enable" : "schedule.disable", outcome: "success", details: { next_run_at: nextRunAt?.toISOString() ?? null } });

@@ -3,7 +3,7 @@
 import { and, desc, eq, inArray, isNull, notInArray, sql, type SQL } from "drizzle-orm";
 import type { Tx } from "../../../db/tenant.ts";
 import { sources, type OverlapPolicy, type SourceKind } from "../../../db/schema/index.ts";
-import { connectorFor, supportedKinds } from "../../connectors/registry.ts";
+import { connectorFor, pushRouteOf, supportedKinds } from "../../connectors/registry.ts";
 import { AppError } from "../../errors.ts";
 import { afterCursor, cursorColumn, pageLimit, toPage, type Page } from "../keyset.ts";
 
@@ -22,6 +22,8 @@ export interface SourceView {
   labels: Record<string, string>;
   overlap_policy: OverlapPolicy;
   time_budget_seconds: number;
+  /** Push kinds: where the source's data arrives (it is never run or scheduled); null for sources that run. */
+  push_route: string | null;
   last_run_at: string | null;
   last_run_id: string | null;
   last_success_at: string | null;
@@ -48,6 +50,7 @@ export function presentSource(row: SourceRow): SourceView {
     labels: row.labels,
     overlap_policy: row.overlapPolicy,
     time_budget_seconds: row.timeBudgetSeconds,
+    push_route: pushRouteOf(row),
     last_run_at: row.lastRunAt?.toISOString() ?? null,
     last_run_id: row.lastRunId,
     last_success_at: row.lastSuccessAt?.toISOString() ?? null,

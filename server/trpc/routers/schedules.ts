@@ -87,7 +87,7 @@ export const schedulesRouter = router({
     .query(({ ctx, input }) => ctx.inTenant((tx) => getSchedule(tx, input.id))),
 
   create: tenantProcedure
-    .meta({ permission: "create:schedule", openapi: { method: "POST", path: "/schedules", tags: ["schedules"], summary: "Create a schedule for a source" }, rest: { successStatus: 201 } })
+    .meta({ permission: "create:schedule", openapi: { method: "POST", path: "/schedules", tags: ["schedules"], summary: "Create a schedule for a source (422 for a push source: its data arrives by push, not by runs)" }, rest: { successStatus: 201 } })
     .input(
       z
         .object({

@@ -29,6 +29,7 @@ const sourceView = z.object({
   labels: z.record(z.string(), z.string()),
   overlap_policy: z.enum(overlapPolicies),
   time_budget_seconds: z.number().int(),
+  push_route: z.string().nullable().describe('Push kinds (ingest.result_push, ingest.fleet_sync): where the source\'s data arrives, e.g. "POST /v1/results/push?source_id=…"; such a source cannot be run or scheduled. null for sources that run'),
   last_run_at: timestamp,
   last_run_id: z.string().nullable(),
   last_success_at: timestamp,
@@ -160,7 +161,7 @@ export const sourcesRouter = router({
   run: tenantProcedure
     .meta({
       permission: "run:source",
-      openapi: { method: "POST", path: "/sources/{id}/run", tags: ["sources"], summary: "Run now (accepts an Idempotency-Key header: a repeat returns the first run). 409 when a run is active and the overlap policy is skip" },
+      openapi: { method: "POST", path: "/sources/{id}/run", tags: ["sources"], summary: "Run now (accepts an Idempotency-Key header: a repeat returns the first run). 409 when a run is active and the overlap policy is skip; 422 for a push source (its push_route says where its data arrives)" },
       rest: { successStatus: 202 },
     })
     .input(z.object({ id: sourceId }).strict())
