@@ -111,7 +111,7 @@ export function agentRoutes(rt: Runtime): Router {
     res.locals.routeLabel = `/v1/agent${label}`;
     try {
       const body = await fn(req, res);
-      if (!res.headersSent) res.status(res.statusCode === 200 ? 200 : res.statusCode).json(body);
+      if (!res.headersSent) res.json(body);
     } catch (err) {
       sendError(res, toAppError(err));
     }

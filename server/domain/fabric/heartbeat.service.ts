@@ -35,6 +35,7 @@ const PRUNE_EVERY = 50;
 export async function recordHeartbeat(tx: Tx, principal: AgentPrincipal, body: HeartbeatBody, ip: string | null): Promise<HeartbeatAnswer> {
   const { node, cluster, identity } = principal;
   const capabilitiesChanged = canonicalJson(node.capabilities) !== canonicalJson(body.capabilities);
+  const routine = node.status === body.status;
   const detail = { ...(body.degraded ? { degraded: body.degraded } : {}), ...(body.facts ? { facts: body.facts } : {}), ...(body.started_at ? { started_at: body.started_at } : {}), running_jobs: body.running_jobs.length };
   const workloads = body.workloads.map((w) => ({ type: w.type, state: w.state, version: w.version ?? body.agent_version, detail: w.detail ?? {} }));
   // The hot path in one statement: latest state on the node and its membership, reported workload states, and the
@@ -55,7 +56,10 @@ export async function recordHeartbeat(tx: Tx, principal: AgentPrincipal, body: H
       insert into node_heartbeats (node_id, cluster_id, status, agent_version, snapshot_version, source_ip, workloads, detail)
       values (${node.id}, ${cluster.id}, ${body.status}, ${body.agent_version}, ${body.snapshot_version}, ${ip}, ${JSON.stringify(body.workloads)}::jsonb, ${JSON.stringify(detail)}::jsonb)
       returning 1)
-    select (select heartbeat_count from m)::text as count`);
+    select (select heartbeat_count from m)::text as count,
+      -- A routine heartbeat is telemetry: it need not wait for its WAL flush (a crash loses at most the last moments
+      -- of heartbeats, which the next ones replace). A health change is audited below and commits durably.
+      case when ${routine} then set_config('synchronous_commit', 'off', true) end as async_commit`);
   const count = Number(row?.count ?? 0);
 
   // Capabilities are what the node says it can do: recorded as reported, never turned into a grant.
