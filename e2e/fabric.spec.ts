@@ -12,7 +12,14 @@ import { expect, test, type APIRequestContext, type Browser, type Page } from "@
 import { credentials, loginAsOwner } from "./support/login";
 
 const root = path.resolve(import.meta.dirname, "..");
-const fixture = path.join(root, "server/connectors/mcp-config/fixtures/cursor/0xJacky__nginx-ui.json");
+// Two MCP servers with nothing to flag (a pinned package, an https remote): the scan inventories them and adds no
+// findings to the e2e organization, whose findings other journeys count.
+const MCP_CONFIG = {
+  mcpServers: {
+    everything: { command: "npx", args: ["-y", "@modelcontextprotocol/server-everything@2025.1.14"] },
+    docs: { url: "https://mcp.example.com/sse" },
+  },
+};
 
 interface Agent {
   child: ChildProcess;
@@ -59,6 +66,15 @@ async function maybeStepUp(page: Page, done: ReturnType<Page["getByTestId"]>) {
   await expect(dialog.or(done).first()).toBeVisible();
   if (await dialog.isVisible()) await confirmWithPasskey(page);
   await expect(done).toBeVisible();
+}
+
+/** Removes a passkey this journey registered, so later journeys find the owner as they expect. */
+async function removePasskey(page: Page, name: string) {
+  await page.goto("/settings/passkeys");
+  const row = page.getByTestId("passkey-row").filter({ hasText: name });
+  await row.getByTestId("passkey-remove").click();
+  await row.getByTestId("passkey-remove-confirm").click();
+  await maybeStepUp(page, page.getByTestId("passkeys-notice").filter({ hasText: `Removed “${name}”.` }));
 }
 
 async function tenantApi<T>(request: APIRequestContext, method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
@@ -233,12 +249,14 @@ test("a platform owner enrolls a real agent, approves it with a step-up, has it 
   // The organization's scan runs on the node: a source over a copied MCP config, run now through the API.
   const scanDir = tempDir("cairn-e2e-agent-scan-");
   fs.mkdirSync(path.join(scanDir, ".cursor"));
-  fs.copyFileSync(fixture, path.join(scanDir, ".cursor", "mcp.json"));
+  fs.writeFileSync(path.join(scanDir, ".cursor", "mcp.json"), JSON.stringify(MCP_CONFIG, null, 2));
   const source = await tenantApi<{ source_id: string }>(request, "POST", "/sources", { kind: "scan.mcp_config", display_name: "branch office laptops", scope: { paths: [scanDir] } });
   const run = await tenantApi<{ run_id: string; job_id: string }>(request, "POST", `/sources/${source.source_id}/run`);
   await expect
     .poll(async () => (await tenantApi<{ status: string }>(request, "GET", `/runs/${run.run_id}`)).status, { timeout: 90_000 })
     .toMatch(/^(succeeded|failed|cancelled|timed_out)$/);
+  const finished = await tenantApi<{ stages: { collect: { status: string; items: number } } }>(request, "GET", `/runs/${run.run_id}`);
+  expect(finished.stages.collect).toMatchObject({ status: "succeeded", items: 2 });
   await page.goto(`/runs/${run.run_id}`);
   await expect(page.getByTestId("page-run")).toHaveAttribute("data-status", "succeeded");
   await expect(page.getByTestId("live-log")).toContainText("collecting on the node (scan.mcp_config)");
@@ -315,6 +333,7 @@ test("a platform owner enrolls a real agent, approves it with a step-up, has it 
   await expect(page.locator('[data-testid="node-audit-event"][data-action="agent.request"][data-outcome="denied"]').first()).toContainText("node_revoked");
   await expect(page.locator('[data-testid="node-audit-event"][data-action="node_identity.revoke"]')).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath("node-revoked.png"), fullPage: true });
+  await removePasskey(page, "Fabric laptop");
 
   expect(errors.filter((e) => !REFUSED.test(e))).toEqual([]);
 });
@@ -354,7 +373,7 @@ test("after the revocation nothing serves the organization, and an organization 
   await context.close();
 });
 
-test("a selection of join requests is approved with one step-up", async ({ page }, testInfo) => {
+test("a partitioned cluster refuses approvals until recovered; then a selection of join requests is approved with one step-up", async ({ page }, testInfo) => {
   test.setTimeout(180_000);
   const errors = watchForErrors(page);
   const base = testInfo.project.use.baseURL!;
@@ -382,10 +401,36 @@ test("a selection of join requests is approved with one step-up", async ({ page 
   });
   for (const h of hosts) await expect.poll(() => h.output(), { timeout: 60_000 }).toContain("Waiting for a platform owner to approve");
 
+  // A partitioned cluster refuses approvals until it is recovered; both changes are high-risk.
+  const signInAgain = async () => {
+    await page.getByTestId("user-menu").locator("summary").click();
+    await page.getByTestId("sign-out").click();
+    await loginAsOwner(page);
+  };
+  await signInAgain();
+  await page.goto("/fabric/clusters");
+  await page.locator('[data-testid="cluster-row"][data-slug="edge"]').getByRole("link").first().click();
+  await page.getByTestId("mark-partitioned").click();
+  await page.getByTestId("mark-partitioned-reason").fill("site link down");
+  await page.getByTestId("mark-partitioned-confirm").click();
+  await confirmWithPasskey(page);
+  await expect(page.getByTestId("cluster-authority")).toHaveText("Partitioned");
+  await expect(page.getByTestId("authority-reason")).toContainText("site link down");
+  await page.goto("/fabric");
+  await expect(page.locator('[data-testid="risk"][data-kind="cluster_authority"]')).toContainText("Cluster edge is partitioned (site link down)");
+  await page.goto("/fabric/join-requests");
+  await page.getByTestId("select-all-requests").check();
+  await page.getByTestId("approve-selected").click();
+  await expect(page.getByTestId("join-requests-error")).toContainText("Cluster edge is partitioned (site link down): it refuses to approve join requests until a platform owner recovers it");
+  await expect(page.locator('[data-testid="join-request"][data-status="pending"]')).toHaveCount(2);
+  await page.locator('[data-testid="join-request"]').first().getByRole("link", { name: "edge" }).click();
+  await page.getByTestId("recover-cluster").click();
+  await page.getByTestId("recover-cluster-reason").fill("link restored");
+  await page.getByTestId("recover-cluster-confirm").click();
+  await expect(page.getByTestId("cluster-authority")).toHaveText("Healthy");
+
   // A fresh session, so the batch needs a step-up: exactly one dialog for both.
-  await page.getByTestId("user-menu").locator("summary").click();
-  await page.getByTestId("sign-out").click();
-  await loginAsOwner(page);
+  await signInAgain();
   await page.goto("/fabric/join-requests");
   await expect(page.locator('[data-testid="join-request"][data-status="pending"]')).toHaveCount(2);
   await page.getByTestId("select-all-requests").check();
@@ -404,5 +449,7 @@ test("a selection of join requests is approved with one step-up", async ({ page 
   for (const h of hosts) expect(await h.exited).toBe(0);
   await page.goto("/fabric/join-requests?status=approved");
   await expect(page.locator('[data-testid="join-request"][data-status="approved"]')).toHaveCount(3);
-  expect(errors.filter((e) => !REFUSED.test(e))).toEqual([]);
+  await removePasskey(page, "Batch laptop");
+  // Besides the step-up answers, the one expected failure is the approval the partitioned cluster refused (409).
+  expect(errors.filter((e) => !REFUSED.test(e) && !/status of 409/.test(e))).toEqual([]);
 });
