@@ -187,7 +187,7 @@ function EvidenceLinks({ finding }: { finding: FindingDetail }) {
           <h2 className="panel-title" id="finding-evidence-title">
             Evidence <span className="muted">· {finding.evidence_total}</span>
           </h2>
-          <p className="panel-subtitle">Every stored, signed object this finding was seen in (newest first). Verify and download them on the source&rsquo;s evidence tab.</p>
+          <p className="panel-subtitle">Every stored, signed object this finding was seen in (newest first). Open one to verify or download it.</p>
         </div>
       </header>
       {finding.evidence.length ? (
@@ -206,7 +206,7 @@ function EvidenceLinks({ finding }: { finding: FindingDetail }) {
                 <tr key={e.evidence_id} data-testid="finding-evidence-row">
                   <td>
                     <span className="cell-stack">
-                      <Link to={`/sources/${finding.source_id}?tab=evidence`} className="cell-title">
+                      <Link to={`/evidence/${e.evidence_id}`} className="cell-title" data-testid="finding-evidence-link">
                         {e.kind}
                       </Link>
                       <span className="cell-note">

@@ -6,21 +6,20 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { attempt, load } from "../lib/auth.server";
 import { pageTitle, sectionById } from "../lib/sections";
 import { shortId } from "../lib/control-plane";
-import { FORMAT_LABEL, HEALTH_TONE, RECEIPT_STATUSES, documentSummary, findingsSummary, isSettled, type IngestHealth, type Receipt, type ReceiptStatus } from "../lib/ingest";
+import { FORMAT_LABEL, RECEIPT_STATUSES, documentSummary, findingsSummary, isSettled, type Receipt, type ReceiptStatus } from "../lib/ingest";
 import { PageHeader } from "../components/page-header";
 import { EmptyState } from "../components/empty-state";
 import { KeysetPager } from "../components/keyset-pager";
-import { StatusBadge } from "../components/status-badge";
 import { UtcTime } from "../components/utc-time";
 import { FilterActions, FilterSelect } from "../components/filter-select";
 import { ReceiptStatusBadge, useRefreshWhile } from "../components/receipt-status";
+import { IngestHealthPanel } from "../components/ingest-health-panel";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: ingestStyles }];
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Receipts") }];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PUSH_KINDS = new Set(["ingest.result_push", "ingest.fleet_sync"]);
 
 export async function loader({ context, request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
@@ -41,55 +40,10 @@ export async function loader({ context, request }: LoaderFunctionArgs) {
     paged: Boolean(cursor),
     receipts: page.items,
     nextCursor: page.next_cursor,
-    sources: allSources.filter((s) => PUSH_KINDS.has(s.kind)).map((s) => ({ id: s.source_id, name: s.display_name, kind: s.kind })),
+    sources: allSources.filter((s) => s.push_route).map((s) => ({ id: s.source_id, name: s.display_name, kind: s.kind })),
     sourceNames: Object.fromEntries(allSources.map((s) => [s.source_id, s.display_name])),
     health: health?.ok ? health.value : null,
   };
-}
-
-function HealthPanel({ health, name }: { health: IngestHealth; name: string }) {
-  const h = HEALTH_TONE[health.health];
-  return (
-    <section className="panel" aria-labelledby="ingest-health-title" data-testid="ingest-health">
-      <header className="panel-header">
-        <div>
-          <h2 className="panel-title" id="ingest-health-title">
-            Last ingest of {name}
-          </h2>
-          <p className="panel-subtitle">
-            <span className="mono">{health.kind}</span> · the latest push decides the health; the past 24 hours: {health.last_24h.received} received, {health.last_24h.done} done, {health.last_24h.failed} failed.
-          </p>
-        </div>
-        <StatusBadge tone={h.tone} testId="ingest-health-status">
-          {h.label}
-        </StatusBadge>
-      </header>
-      <dl className="stat-row">
-        <div className="stat">
-          <dt className="stat-label">Latest push</dt>
-          <dd className="stat-value stat-value-small">{health.last_receipt ? <Link to={`/receipts/${health.last_receipt.receipt_id}`}>{<UtcTime iso={health.last_receipt.received_at} />}</Link> : "—"}</dd>
-        </div>
-        <div className="stat">
-          <dt className="stat-label">Last done</dt>
-          <dd className="stat-value stat-value-small">
-            <UtcTime iso={health.last_done_at} />
-          </dd>
-        </div>
-        <div className="stat">
-          <dt className="stat-label">Last failure</dt>
-          <dd className="stat-value stat-value-small">
-            {health.last_failure ? (
-              <Link to={`/receipts/${health.last_failure.receipt_id}`} title={health.last_failure.error?.message}>
-                <UtcTime iso={health.last_failure.at} />
-              </Link>
-            ) : (
-              "—"
-            )}
-          </dd>
-        </div>
-      </dl>
-    </section>
-  );
 }
 
 function ReceiptRow({ r, sourceName }: { r: Receipt; sourceName: string | undefined }) {
@@ -147,7 +101,7 @@ export default function ReceiptsPage() {
   return (
     <div className="page" data-testid="page-receipts">
       <PageHeader title="Receipts" description={section.description} />
-      {health && filters.source_id ? <HealthPanel health={health} name={sourceNames[filters.source_id] ?? shortId(filters.source_id)} /> : null}
+      {health && filters.source_id ? <IngestHealthPanel health={health} title={`Last ingest of ${sourceNames[filters.source_id] ?? shortId(filters.source_id)}`} /> : null}
       <section className="panel" aria-label="Receipts">
         <div className="panel-body">
           <Form method="get" className="audit-filters" data-testid="receipts-filters">

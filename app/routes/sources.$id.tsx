@@ -1,12 +1,14 @@
-// One source: what it is and reads, run / test / edit / enable / delete, and what it has done: its runs, jobs,
-// schedules, evidence and audit trail, one tab each.
+// One source: what it is and reads, run / test / edit / enable / delete, its open findings by severity, for a push
+// source its last-ingest health, and what it has done: its runs, jobs, schedules, evidence and audit trail, one tab
+// each. A push source (its data arrives by push) has no "Run now" and no schedules, and says why.
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useFetcher, useLoaderData, useSearchParams } from "@remix-run/react";
 import type { ReactNode } from "react";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "../../server/trpc/router.ts";
 import { attempt, load } from "../lib/auth.server";
-import { OVERLAP_SUMMARY, SOURCE_STATUS, formatSeconds, kindInfo, shortId, who, type SourceTest } from "../lib/control-plane";
+import { OVERLAP_SUMMARY, SOURCE_STATUS, formatSeconds, kindInfo, pushOnlyReason, shortId, who, type SourceTest } from "../lib/control-plane";
+import { SEVERITIES, SEVERITY, type Finding } from "../lib/findings";
 import { pageTitle } from "../lib/sections";
 import { PageHeader } from "../components/page-header";
 import { Notice } from "../components/notice";
@@ -19,8 +21,11 @@ import { KeysetPager } from "../components/keyset-pager";
 import { UtcTime } from "../components/utc-time";
 import { RunLink, WorkStatus } from "../components/work-status";
 import { RunNow } from "../components/run-now";
+import { FindingsTable } from "../components/findings-table";
+import { IngestHealthPanel } from "../components/ingest-health-panel";
 
 type AuditEvent = inferRouterOutputs<AppRouter>["audit"]["list"]["items"][number];
+type FindingsSummary = inferRouterOutputs<AppRouter>["findings"]["sourceSummary"];
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: pageTitle(data ? data.source.display_name : "Source") }];
 
@@ -34,6 +39,8 @@ const TABS = [
 type TabId = (typeof TABS)[number]["id"];
 
 const PAGE = 25;
+/** Open findings listed on the page; the rest are one link away. */
+const FINDINGS_SHOWN = 5;
 
 async function tabData(context: LoaderFunctionArgs["context"], request: Request, id: string, tab: TabId, cursor: string | undefined) {
   const caller = context.caller;
@@ -68,13 +75,19 @@ export async function loader({ context, request, params }: LoaderFunctionArgs) {
   const tab: TabId = TABS.some((t) => t.id === requested) ? (requested as TabId) : "runs";
   const cursor = url.searchParams.get("cursor") ?? undefined;
   const source = await load(request, () => context.caller.sources.get({ id }));
-  const [activity, ref] = await Promise.all([
+  const [activity, ref, health, summary, open] = await Promise.all([
     tabData(context, request, id, tab, cursor),
     source.credential_ref_id ? attempt(request, () => context.caller.credentials.get({ id: source.credential_ref_id! })) : Promise.resolve(null),
+    source.push_route ? attempt(request, () => context.caller.receipts.health({ id })) : Promise.resolve(null),
+    attempt(request, () => context.caller.findings.sourceSummary({ id })),
+    attempt(request, () => context.caller.findings.list({ source_id: id, status: "open", limit: FINDINGS_SHOWN })),
   ]);
   return {
     source,
     activity,
+    health: health?.ok ? health.value : null,
+    healthError: health && !health.ok ? health.failure.message : null,
+    findings: summary.ok && open.ok ? { summary: summary.value, items: open.value.items, error: null } : { summary: null, items: [], error: !summary.ok ? summary.failure.message : !open.ok ? open.failure.message : null },
     paged: Boolean(cursor),
     credential: ref?.ok ? { name: ref.value.name, provider: ref.value.provider, health: ref.value.health } : null,
     saved: url.searchParams.has("saved"),
@@ -140,7 +153,9 @@ function EvidenceTable({ items }: { items: Extract<Loaded["activity"], { tab: "e
             <tr key={e.evidence_id} data-testid="evidence-row">
               <td>
                 <span className="cell-stack">
-                  <span className="cell-title">{e.kind}</span>
+                  <Link to={`/evidence/${e.evidence_id}`} className="cell-title" data-testid="evidence-link">
+                    {e.kind}
+                  </Link>
                   <span className="cell-note mono">{e.content_type}</span>
                 </span>
               </td>
@@ -207,13 +222,72 @@ function AuditTable({ items }: { items: AuditEvent[] }) {
   );
 }
 
+function SourceFindings({ sourceId, summary, items, error }: { sourceId: string; summary: FindingsSummary | null; items: Finding[]; error: string | null }) {
+  const all = `/findings?source_id=${sourceId}`;
+  return (
+    <section className="panel" aria-labelledby="source-findings-title" data-testid="source-findings">
+      <header className="panel-header">
+        <div>
+          <h2 className="panel-title" id="source-findings-title">
+            Findings{summary ? <span className="muted"> · {summary.open.toLocaleString("en-US")} open</span> : null}
+          </h2>
+          <p className="panel-subtitle">
+            {summary
+              ? `What this source's evidence means under your policies: open findings by severity; ${summary.suppressed.toLocaleString("en-US")} suppressed, ${summary.resolved.toLocaleString("en-US")} resolved.`
+              : "What this source's evidence means under your policies."}
+          </p>
+        </div>
+        <Link to={all} className="button button-small" data-testid="source-findings-link">
+          All findings of this source
+        </Link>
+      </header>
+      {error ? <p className="panel-empty">{error}</p> : null}
+      {summary ? (
+        <dl className="stat-row" style={{ gridTemplateColumns: `repeat(${SEVERITIES.length}, minmax(0, 1fr))` }} data-testid="source-findings-counts">
+          {SEVERITIES.map((sev) => (
+            <div key={sev} className="stat" data-severity={sev} data-count={summary.open_by_severity[sev]}>
+              <dt className="stat-label">{SEVERITY[sev].label}</dt>
+              <dd className="stat-value">
+                {summary.open_by_severity[sev] ? (
+                  <Link to={`${all}&status=open&severity=${sev}`} title={`Open ${SEVERITY[sev].label.toLowerCase()} findings of this source`}>
+                    {summary.open_by_severity[sev].toLocaleString("en-US")}
+                  </Link>
+                ) : (
+                  <span className="muted">0</span>
+                )}
+              </dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+      {items.length ? (
+        <>
+          <FindingsTable findings={items} showSource={false} testId="source-findings-table" />
+          {summary && summary.open > items.length ? (
+            <p className="panel-footnote">
+              <Link to={`${all}&status=open`}>
+                All {summary.open.toLocaleString("en-US")} open findings →
+              </Link>
+            </p>
+          ) : null}
+        </>
+      ) : !error ? (
+        <p className="panel-empty" data-testid="source-findings-empty">
+          No open findings. {summary && summary.resolved + summary.suppressed > 0 ? "Earlier ones were resolved or are suppressed." : "Findings appear here once the source's results are evaluated."}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
 function Activity({ loaded }: { loaded: Loaded }) {
   const { activity, source, paged } = loaded;
   const id = source.source_id;
+  const pushOnly = pushOnlyReason(source);
   const empty: Record<TabId, string> = {
-    runs: "No runs yet. Run the source now, or give it a schedule.",
-    jobs: "No jobs yet: each run queues one.",
-    schedules: "No schedules: this source runs only when someone runs it.",
+    runs: pushOnly ? "No runs yet: each push to this source makes one." : "No runs yet. Run the source now, or give it a schedule.",
+    jobs: pushOnly ? "No jobs yet: each push queues one." : "No jobs yet: each run queues one.",
+    schedules: pushOnly ? `No schedules. ${pushOnly}` : "No schedules: this source runs only when someone runs it.",
     evidence: "No evidence yet: a successful run stores what it collected here, hashed and signed.",
     audit: "No audit events for this source.",
   };
@@ -235,9 +309,15 @@ function Activity({ loaded }: { loaded: Loaded }) {
           </Link>
         ))}
         {activity.tab === "schedules" ? (
-          <Link to={`/schedules/new?source_id=${id}`} className="button button-small panel-tabs-action" data-testid="add-schedule">
-            Add schedule
-          </Link>
+          pushOnly ? (
+            <button type="button" className="button button-small panel-tabs-action" disabled title={pushOnly} data-testid="add-schedule">
+              Add schedule
+            </button>
+          ) : (
+            <Link to={`/schedules/new?source_id=${id}`} className="button button-small panel-tabs-action" data-testid="add-schedule">
+              Add schedule
+            </Link>
+          )
         ) : null}
       </nav>
       {body}
@@ -248,7 +328,8 @@ function Activity({ loaded }: { loaded: Loaded }) {
 
 export default function SourcePage() {
   const loaded = useLoaderData<typeof loader>();
-  const { source, credential, saved } = loaded;
+  const { source, credential, saved, health, healthError, findings } = loaded;
+  const pushOnly = pushOnlyReason(source);
   const fetcher = useFetcher<typeof action>();
   const [params] = useSearchParams();
   const status = SOURCE_STATUS[source.status];
@@ -308,6 +389,15 @@ export default function SourcePage() {
         </Notice>
       ) : null}
       {testResult ? <TestResult test={testResult} /> : null}
+      {pushOnly ? (
+        <Notice tone="info" testId="source-push-only">
+          {pushOnly}{" "}
+          <Link to={`/receipts?source_id=${source.source_id}`} data-testid="source-receipts-link">
+            See its receipts
+          </Link>
+          .
+        </Notice>
+      ) : null}
       {source.status === "unsupported" ? (
         <Notice tone="warn">
           <strong>{source.kind}</strong> has no connector in this build, so this source cannot run. It stays registered and runs once a connector for its kind exists.
@@ -410,6 +500,24 @@ export default function SourcePage() {
           </div>
         </div>
       </section>
+
+      {health ? (
+        <IngestHealthPanel
+          health={health}
+          title="Last ingest"
+          action={
+            <Link to={`/receipts?source_id=${source.source_id}`} className="button button-small">
+              Receipts
+            </Link>
+          }
+        />
+      ) : healthError ? (
+        <Notice tone="warn" testId="ingest-health-error">
+          {healthError}
+        </Notice>
+      ) : null}
+
+      <SourceFindings sourceId={source.source_id} summary={findings.summary} items={findings.items} error={findings.error} />
 
       <Activity loaded={loaded} />
     </div>

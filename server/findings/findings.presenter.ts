@@ -3,7 +3,8 @@
 // exception on screen.
 import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Tx } from "../../db/tenant.ts";
-import { assets, evidence, findingEvidence, findingExceptions, findings, sources, type FindingStatus, type Severity } from "../../db/schema/index.ts";
+import { assets, evidence, findingEvidence, findingExceptions, findings, severities, sources, type FindingStatus, type Severity } from "../../db/schema/index.ts";
+import { findSource } from "../domain/sources/source.presenter.ts";
 import { afterCursor, cursorColumn, toPage } from "../domain/keyset.ts";
 import { AppError } from "../errors.ts";
 import { expireDueExceptions, presentException } from "./exceptions.service.ts";
@@ -89,6 +90,34 @@ export async function listFindings(tx: Tx, tenantId: string, f: FindingFilter) {
     rows.map((r) => r.id),
   );
   return toPage(rows, f.limit, (r) => presentFinding(r.finding, { sourceName: r.sourceName, asset: r.asset?.id ? r.asset : null, exception: live.get(r.id) ?? null }));
+}
+
+export interface SourceFindingsSummary {
+  source_id: string;
+  /** Open findings (seen in the source's latest picture, not suppressed), by severity. */
+  open: number;
+  open_by_severity: Record<Severity, number>;
+  suppressed: number;
+  resolved: number;
+}
+
+/** How many findings a source has, open ones by severity (one grouped count over the source's status index). */
+export async function sourceFindingsSummary(tx: Tx, tenantId: string, sourceId: string): Promise<SourceFindingsSummary> {
+  const source = await findSource(tx, sourceId);
+  await expireDueExceptions(tx, tenantId);
+  const rows = await tx
+    .select({ status: findings.status, severity: findings.severity, n: sql<number>`count(*)::int` })
+    .from(findings)
+    .where(and(eq(findings.tenantId, tenantId), eq(findings.sourceId, source.id)))
+    .groupBy(findings.status, findings.severity);
+  const summary: SourceFindingsSummary = { source_id: source.id, open: 0, open_by_severity: Object.fromEntries(severities.map((s) => [s, 0])) as Record<Severity, number>, suppressed: 0, resolved: 0 };
+  for (const r of rows) {
+    if (r.status === "open") {
+      summary.open += r.n;
+      summary.open_by_severity[r.severity] += r.n;
+    } else summary[r.status] += r.n;
+  }
+  return summary;
 }
 
 async function liveExceptions(tx: Tx, findingIds: string[]): Promise<Map<string, LiveException>> {

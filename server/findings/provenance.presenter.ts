@@ -122,8 +122,8 @@ export async function findingProvenance(tx: Tx, tenantId: string, findingId: str
       type: "evidence",
       label: `${e.kind} evidence`,
       detail: `sha256 ${e.hash.slice(0, 12)}…`,
-      // Evidence is listed (with verify and download) on its source's page.
-      href: e.sourceId ? `/sources/${e.sourceId}?tab=evidence` : null,
+      // The evidence page: hash, signature key, verify and download.
+      href: `/evidence/${e.id}`,
       data: { evidence_id: e.id, kind: e.kind, hash: e.hash, size: e.size, signed: Boolean(e.signature), created_at: e.createdAt.toISOString() },
     });
     edge(findingNode, evNode, "seen in");

@@ -184,11 +184,25 @@ describe("findings", () => {
     const src = step(run, "run of")!;
     expect(src).toBe(`source:${sourceId}`);
     expect(nodes.find((n) => n.id === src)!.href).toBe(`/sources/${sourceId}`);
+    expect(nodes.find((n) => n.id === ev)!.href).toBe(`/evidence/${ev.slice("evidence:".length)}`);
     expect(nodes.find((n) => n.id === run)!.href).toBe(`/runs/${run.slice(4)}`);
     const requester = nodes.find((n) => n.id === step(run, "requested by"))!;
     expect(requester.type).toBe("requester");
     expect(requester.label).toMatch(/^API key /);
     expect(res.body.evidence_total).toBeGreaterThanOrEqual(res.body.evidence_shown as number);
+  });
+});
+
+describe("a source's findings summary", () => {
+  it("counts open findings by severity, plus suppressed and resolved; another tenant's source is a 404", async () => {
+    const res = await rest("GET", `/sources/${sourceId}/findings-summary`, keys.auditor);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ source_id: sourceId, open: 2, open_by_severity: { critical: 0, high: 1, medium: 1, low: 0, info: 0 }, suppressed: 0, resolved: 0 });
+    // The same counts as the list with the source filter.
+    const listed = await rest("GET", `/findings?source_id=${sourceId}&status=open`, keys.viewer);
+    expect(listed.body.items).toHaveLength(2);
+    expect((await rest("GET", `/sources/${foreignSourceId}/findings-summary`, keys.viewer)).status).toBe(404);
+    expect((await rest("GET", "/sources/not-a-uuid/findings-summary", keys.viewer)).status).toBe(400);
   });
 });
 

@@ -5,7 +5,7 @@ import { router, tenantProcedure } from "../init.ts";
 import { exceptionStatuses, findingStatuses, severities } from "../../../db/schema/index.ts";
 import { actorOf } from "../../domain/auth/identity.ts";
 import { PAGE_MAX_LIMIT, pageLimit } from "../../domain/keyset.ts";
-import { getFinding, listFindings } from "../../findings/findings.presenter.ts";
+import { getFinding, listFindings, sourceFindingsSummary } from "../../findings/findings.presenter.ts";
 import { findingProvenance, provenanceNodeTypes } from "../../findings/provenance.presenter.ts";
 import { decideException, EXCEPTION_MAX_DAYS, requestException } from "../../findings/exceptions.service.ts";
 import { listExceptions } from "../../findings/exceptions.presenter.ts";
@@ -114,6 +114,20 @@ export const findingsRouter = router({
     )
     .output(z.object({ items: z.array(findingView), next_cursor: z.string().nullable() }))
     .query(({ ctx, input }) => ctx.inTenant((tx) => listFindings(tx, ctx.tenant.id, { ...(input ?? {}), limit: pageLimit(input?.limit) }))),
+
+  sourceSummary: tenantProcedure
+    .meta({ permission: "read:finding", openapi: { method: "GET", path: "/sources/{id}/findings-summary", tags: ["findings"], summary: "How many findings a source has: open ones by severity, suppressed and resolved" } })
+    .input(z.object({ id: z.uuid("must be a source id") }).strict())
+    .output(
+      z.object({
+        source_id: z.string(),
+        open: z.number().int(),
+        open_by_severity: z.object(Object.fromEntries(severities.map((s) => [s, z.number().int()])) as Record<(typeof severities)[number], z.ZodNumber>),
+        suppressed: z.number().int(),
+        resolved: z.number().int(),
+      }),
+    )
+    .query(({ ctx, input }) => ctx.inTenant((tx) => sourceFindingsSummary(tx, ctx.tenant.id, input.id))),
 
   get: tenantProcedure
     .meta({ permission: "read:finding", openapi: { method: "GET", path: "/findings/{id}", tags: ["findings"], summary: "One finding with its asset, evidence links and exceptions" } })
