@@ -15,7 +15,7 @@ export interface Section {
   arrivesWith: CapabilityId | null;
 }
 
-export type CapabilityId = "evidence" | "fabric";
+export type CapabilityId = "fabric";
 
 export interface Capability {
   id: CapabilityId;
@@ -25,12 +25,6 @@ export interface Capability {
 
 /** Capability areas not built yet, in the order they are planned. */
 export const capabilities: Capability[] = [
-  {
-    id: "evidence",
-    title: "Connectors, evidence & findings",
-    summary:
-      "Built-in connectors for MCP client configs, repositories and pushed SARIF, CycloneDX and SPDX results; signed evidence; findings under policy bindings; the provenance graph.",
-  },
   {
     id: "fabric",
     title: "Node fabric",
@@ -111,8 +105,8 @@ export const sections: Section[] = [
       "The immutable record of what was collected: signed, content-addressed blobs with a verify action, and the provenance graph that traces every finding back through evidence, job and run to its source.",
     emptyTitle: "No evidence yet",
     emptyBody:
-      "Evidence arrives with the connectors: every run stores what it collected, hashed and signed, never rewritten, and linked to the run that produced it.",
-    arrivesWith: "evidence",
+      "Every run stores what it collected, and every push the document it received: hashed, signed, never rewritten, and linked to the run that produced it.",
+    arrivesWith: null,
   },
   {
     id: "findings",

@@ -209,7 +209,7 @@ export default function RunPage() {
             <dd className="stat-value">
               <span data-testid="run-evidence-count">{run.evidence_count}</span>
               {run.evidence_count > 0 ? (
-                <Link to={`/sources/${run.source_id}?tab=evidence`} className="stat-note" data-testid="run-evidence-link">
+                <Link to={`/evidence?run_id=${run.run_id}`} className="stat-note" data-testid="run-evidence-link">
                   View evidence
                 </Link>
               ) : (

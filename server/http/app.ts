@@ -19,6 +19,7 @@ import { auditExportRoute } from "./audit-export-route.ts";
 import { jobStreamRoute } from "./job-stream-route.ts";
 import { ingestRoutes } from "./ingest-routes.ts";
 import { agentRoutes } from "./agent-routes.ts";
+import { evidenceRoutes } from "./evidence-routes.ts";
 import { appRouter, createCaller } from "../trpc/router.ts";
 import { createContextFactory, type RequestFacts } from "../trpc/context.ts";
 import { AppError, errorBody } from "../errors.ts";
@@ -185,6 +186,7 @@ export async function createWebApp(rt: Runtime, opts: { applicationName: string;
   app.use("/v1/agent", agentRoutes(rt));
   app.use("/v1", jobStreamRoute(rt, (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest"))));
   app.use("/v1", auditExportRoute({ createContext: (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest")) }));
+  app.use("/v1", evidenceRoutes({ rt, createContext: (req: Request, res: Response) => contextFor(requestFacts(req, res, "rest")) }));
   app.use(
     "/v1",
     restRouter({

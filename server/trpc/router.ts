@@ -21,6 +21,7 @@ import { fabricRouter } from "./routers/fabric.ts";
 import { fabricUiRouter } from "./routers/fabric-ui.ts";
 import { findingsRouter } from "./routers/findings.ts";
 import { policiesRouter } from "./routers/policies.ts";
+import { evidenceRouter } from "./routers/evidence.ts";
 
 export const appRouter = router({
   system: systemRouter,
@@ -44,6 +45,7 @@ export const appRouter = router({
   policies: policiesRouter,
   receipts: receiptsRouter,
   fleet: fleetRouter,
+  evidence: evidenceRouter,
 });
 
 export type AppRouter = typeof appRouter;
