@@ -1,10 +1,11 @@
 // Journey: a platform owner opens Connectors, confirms with a passkey to see the allow-list, allow-lists an
-// executable, sees it flagged once the file changes, and removes it.
+// executable, sees it flagged once the file changes, and removes it. A second connector that floods its output runs
+// from a source: the run fails and its collect stage says "Too large".
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { loginAsOwner } from "./support/login";
+import { credentials, loginAsOwner } from "./support/login";
 
 function watchForErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -64,6 +65,33 @@ test("a platform owner allow-lists a custom connector, sees it flagged when its 
     await expect(row).toContainText("120 s");
     await page.screenshot({ path: testInfo.outputPath("custom-connectors.png"), fullPage: true });
 
+    // A connector that writes far more than its output budget: its run fails, and the collect stage says why.
+    const flood = path.join(dir, "floods.sh");
+    fs.writeFileSync(flood, "#!/bin/sh\nyes 'flood flood flood flood'\n", { mode: 0o755 });
+    await form.getByLabel("Name", { exact: true }).fill("floods");
+    await form.getByLabel("Display name").fill("Floods");
+    await form.getByLabel("Executable path").fill(flood);
+    await form.getByLabel("Output budget (MiB)").fill("1");
+    await page.getByTestId("add-custom-connector-submit").click();
+    if (await dialog.isVisible()) await stepUp(page);
+    await expect(page.getByTestId("custom-connector-row").filter({ hasText: "floods" })).toBeVisible();
+    const headers = { authorization: `Bearer ${credentials().api_key}`, "content-type": "application/json" };
+    const created = await page.request.post("/v1/sources", { headers, data: { kind: "custom", display_name: "Flooding inventory", scope: { connector: "floods" } } });
+    expect(created.status()).toBe(201);
+    const started = await page.request.post(`/v1/sources/${(await created.json()).source_id}/run`, { headers });
+    expect(started.status()).toBe(202);
+    await page.goto(`/runs/${(await started.json()).run_id}`);
+    await expect(page.getByTestId("run-status").first()).toHaveText("Failed", { timeout: 30_000 });
+    await expect(page.getByTestId("stage-card-collect")).toHaveAttribute("data-status", "too_large");
+    await expect(page.getByTestId("stage-status-collect")).toHaveText("Too large");
+    await expect(page.getByTestId("stage-errors-collect")).toContainText("its output budget");
+    await page.screenshot({ path: testInfo.outputPath("run-too-large.png"), fullPage: true });
+    await page.goto("/platform/connectors");
+    if (await reveal.isVisible()) {
+      await reveal.click();
+      if (await dialog.isVisible()) await stepUp(page);
+    }
+
     // The file changes on disk: the list (re-checked on each load) says so.
     fs.appendFileSync(executable, "# edited after review\n");
     await page.reload();
@@ -77,6 +105,15 @@ test("a platform owner allow-lists a custom connector, sees it flagged when its 
     await row.getByRole("button", { name: "Remove" }).last().click();
     if (await dialog.isVisible()) await stepUp(page);
     await expect(row).toHaveCount(0);
+    // The journey removes the passkey it added, so later journeys find the owner as they expect.
+    await page.goto("/settings/passkeys");
+    const passkey = page.getByTestId("passkey-row").filter({ hasText: "Connectors laptop" });
+    await passkey.getByTestId("passkey-remove").click();
+    await passkey.getByTestId("passkey-remove-confirm").click();
+    const removed = page.getByTestId("passkeys-notice").filter({ hasText: "Removed “Connectors laptop”." });
+    await expect(dialog.or(removed).first()).toBeVisible();
+    if (await dialog.isVisible()) await stepUp(page);
+    await expect(removed).toBeVisible();
     // 412 is the step-up answer the page handles by asking for the passkey; nothing else may fail.
     expect(errors.filter((e) => !/status of 412/.test(e))).toEqual([]);
   } finally {
