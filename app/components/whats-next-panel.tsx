@@ -3,6 +3,7 @@ import { Link } from "@remix-run/react";
 import { capabilities, sectionsFilledBy } from "../lib/sections";
 
 export function WhatsNextPanel() {
+  if (!capabilities.length) return null;
   return (
     <section className="panel" id="whats-next" data-testid="whats-next" aria-labelledby="whats-next-title">
       <header className="panel-header">

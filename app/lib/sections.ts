@@ -23,15 +23,8 @@ export interface Capability {
   summary: string;
 }
 
-/** Capability areas not built yet, in the order they are planned. */
-export const capabilities: Capability[] = [
-  {
-    id: "fabric",
-    title: "Node fabric",
-    summary:
-      "Clusters as trust domains, node enrollment with join tokens and approval, signed desired state, and scan workers inside customer networks.",
-  },
-];
+/** Capability areas not built yet, in the order they are planned (none today: the Overview shows no roadmap). */
+export const capabilities: Capability[] = [];
 
 export const sections: Section[] = [
   {
@@ -164,11 +157,10 @@ export const sections: Section[] = [
     label: "Nodes",
     path: "/nodes",
     description:
-      "The machines that execute work: clusters and their enrolled nodes with identity, membership, health, capabilities, role assignments, workloads, heartbeat and version, plus the join requests waiting for review.",
-    emptyTitle: "No nodes enrolled",
-    emptyBody:
-      "The node fabric arrives after the control-plane core: a node enrolls with a join token, a platform owner approves it with a passkey step-up, and its heartbeats appear here.",
-    arrivesWith: "fabric",
+      "The control plane's own worker processes (each `cairn worker` and the worker inside `cairn all`) with heartbeat, version, host and the jobs they are running. Enrolled nodes, clusters and join requests live under Fabric.",
+    emptyTitle: "No worker running",
+    emptyBody: "Start `cairn worker` (or `cairn all`): each worker process registers here and heartbeats every 5 s.",
+    arrivesWith: null,
   },
   {
     id: "connectors",
