@@ -131,9 +131,12 @@ test("sources run live through their stages; a failed run is fixed, retried and 
     await expect(page.getByTestId("live-log")).toHaveAttribute("data-connection", "ended");
     await shot(page, testInfo.outputPath("run-succeeded.png"));
 
-    // Its evidence is listed on the source.
+    // Its evidence is listed on the Evidence page (filtered to this run), and on the source.
     await page.getByTestId("run-evidence-link").click();
+    await expect(page).toHaveURL(new RegExp(`/evidence\\?run_id=${goodRun}$`));
     await expect(page.getByTestId("evidence-row").first()).toBeVisible();
+    await expect(page.getByTestId("evidence-row").first()).toContainText("Signed");
+    await page.goto(`/sources/${goodId}?tab=evidence`);
     await expect(page.getByTestId("evidence-row").first()).toContainText("Signed");
     await shot(page, testInfo.outputPath("source-evidence.png"));
 

@@ -1,6 +1,8 @@
 // Journey: an admin registers an MCP-config source over a directory holding a real Cursor config with an inline
 // secret, runs it, finds the finding on the Findings page, opens it, and follows its provenance graph back to the
-// source. Then a policy is written and bound in audit mode from the Policies page.
+// source, whose page counts its open findings. The graph's evidence node opens the evidence: verify and download.
+// Then a policy is written and bound in audit mode from the Policies page.
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -66,6 +68,7 @@ test("a run's inline secret becomes a finding whose provenance leads back to the
     // One finding: what, where, and its evidence; never the secret itself.
     await row.getByTestId("finding-link").click();
     await expect(page.getByTestId("page-finding")).toBeVisible();
+    const findingUrl = page.url();
     await expect(page.getByTestId("finding-rule")).toHaveText("mcp.inline_secret");
     await expect(page.getByTestId("finding-where")).toContainText(".cursor/mcp.json#/mcpServers/supabase");
     await expect(page.getByTestId("finding-details")).toContainText('"key": "SUPABASE_ACCESS_TOKEN"');
@@ -87,6 +90,37 @@ test("a run's inline secret becomes a finding whose provenance leads back to the
     await page.getByTestId("provenance-graph").getByTestId("prov-node-source").getByTestId("prov-node-link").click();
     await expect(page.getByTestId("page-source")).toHaveAttribute("data-source-id", sourceId);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("App repo MCP config");
+
+    // The source counts its open findings by severity, lists them, and leads to them on the Findings page.
+    const counts = page.getByTestId("source-findings-counts");
+    await expect(counts.locator('[data-severity="high"]')).toHaveAttribute("data-count", "2");
+    await expect(counts.locator('[data-severity="critical"]')).toHaveAttribute("data-count", "0");
+    await expect(page.getByTestId("source-findings-table").getByTestId("finding-row")).toHaveCount(2);
+    await shot(page, testInfo.outputPath("source-findings.png"));
+    await page.getByTestId("source-findings-link").click();
+    await expect(page).toHaveURL(new RegExp(`/findings\\?source_id=${sourceId}$`));
+    await expect(page.getByTestId("finding-row")).toHaveCount(2);
+
+    // The evidence node opens the evidence object: verify re-hashes it and checks its signature; download gives its bytes.
+    await page.goto(findingUrl);
+    await page.getByTestId("provenance-graph").getByTestId("prov-node-evidence").first().getByTestId("prov-node-link").click();
+    await expect(page.getByTestId("page-evidence-object")).toBeVisible();
+    const hash = (await page.getByTestId("evidence-hash").textContent())!;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    await expect(page.getByTestId("evidence-signing-key")).toHaveText("evidence-1");
+    await expect(page.getByTestId("evidence-key-fingerprint")).toHaveText(/^sha256:[0-9a-f]{64}$/);
+    await page.getByTestId("verify-evidence").click();
+    await expect(page.getByTestId("evidence-verification-summary")).toHaveAttribute("data-ok", "true");
+    await expect(page.getByTestId("evidence-verification")).toContainText("checks out");
+    await expect(page.getByTestId("evidence-actual-hash")).toHaveText(hash);
+    await shot(page, testInfo.outputPath("evidence.png"));
+    const href = (await page.getByTestId("download-evidence").getAttribute("href"))!;
+    expect(href).toMatch(/^\/v1\/evidence\/[0-9a-f-]{36}\/content$/);
+    const download = await page.request.get(href);
+    expect(download.status()).toBe(200);
+    expect(createHash("sha256").update(await download.body()).digest("hex")).toBe(hash);
+    await page.getByTestId("evidence-source-link").click();
+    await expect(page.getByTestId("page-source")).toHaveAttribute("data-source-id", sourceId);
 
     // A policy, bound to the whole tenant in audit mode (no step-up for audit).
     await page.getByTestId("nav").getByRole("link", { name: "Policies", exact: true }).click();

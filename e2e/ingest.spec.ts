@@ -1,6 +1,8 @@
 // Journey: a CI job pushes a CycloneDX document with its API key (plain fetch, as curl would); the operator watches
 // the receipt reach done on the Receipts page, opens it, downloads the raw document and opens the finding it
-// produced. A truncated document fails its receipt with a JSON pointer. An endpoint's fleet sync shows on Fleet.
+// produced. The push source's own page shows its last-ingest health and its finding, and offers no Run now or
+// schedule (the API refuses both). A truncated document fails its receipt with a JSON pointer. An endpoint's fleet
+// sync shows on Fleet.
 import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
@@ -70,6 +72,26 @@ test("a pushed CycloneDX document reaches done on the Receipts page and its find
   // Re-pushing with the same key answers with the first receipt.
   const again = await api(baseURL!, "POST", `/v1/results/push?source_id=${sourceId}`, document, { "idempotency-key": "release-2026-11-23" });
   expect(again.body).toMatchObject({ receipt_id: receiptId, duplicate: true });
+
+  // The source's page: last-ingest health, its finding, and no Run now or schedule, with the reason.
+  const route = `POST /v1/results/push?source_id=${sourceId}`;
+  const refused = await api(baseURL!, "POST", `/v1/sources/${sourceId}/run`);
+  expect(refused.status).toBe(422);
+  expect((refused.body.error as { message: string }).message).toContain(`This source receives results by push: ${route}`);
+  await page.goto(`/sources/${sourceId}`);
+  await expect(page.getByTestId("ingest-health-status")).toHaveText("Healthy");
+  await expect(page.getByTestId("source-push-only")).toContainText(`This source receives results by push: ${route}`);
+  await expect(page.getByTestId("run-now")).toBeDisabled();
+  await expect(page.getByTestId("run-now")).toHaveAttribute("title", new RegExp(`^This source receives results by push: POST /v1/results/push\\?source_id=${sourceId}`));
+  await expect(page.getByTestId("source-findings-table").getByTestId("finding-row")).toHaveCount(1);
+  await expect(page.getByTestId("source-findings-table")).toContainText("SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111");
+  await page.screenshot({ path: testInfo.outputPath("push-source.png"), fullPage: true });
+  await page.getByTestId("tab-schedules").click();
+  await expect(page.getByTestId("add-schedule")).toBeDisabled();
+  await expect(page.getByTestId("add-schedule")).toHaveAttribute("title", /takes no schedules|not run by hand or on a schedule/);
+  await page.getByTestId("source-receipts-link").click();
+  await expect(page).toHaveURL(new RegExp(`/receipts\\?source_id=${sourceId}$`));
+  await expect(page.locator(`[data-testid="receipt-row"][data-receipt-id="${receiptId}"]`)).toBeVisible();
   expect(errors).toEqual([]);
 });
 
