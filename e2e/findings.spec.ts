@@ -50,9 +50,13 @@ test("a run's inline secret becomes a finding whose provenance leads back to the
     await expect(page.getByTestId("run-status").first()).toHaveText("Succeeded", { timeout: 30_000 });
     await expect(page.getByTestId("stage-card-evaluate")).toHaveAttribute("data-status", "succeeded");
 
-    // Findings: the inline secret and the unpinned package, filterable by rule.
+    // Findings: the inline secret and the unpinned package of this source (other journeys' sources have their
+    // own), filterable by rule.
     await page.getByTestId("nav").getByRole("link", { name: "Findings", exact: true }).click();
     await expect(page).toHaveTitle("Findings · Cairn");
+    await page.getByLabel("Source").selectOption(sourceId);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect(page).toHaveURL(new RegExp(`source_id=${sourceId}`));
     await expect(page.getByTestId("finding-row")).toHaveCount(2);
     await page.getByLabel("Rule").selectOption("mcp.inline_secret");
     await page.getByRole("button", { name: "Filter" }).click();
