@@ -89,7 +89,7 @@ describe("evidence list and detail", () => {
     expect(all.status).toBe(200);
     expect(all.body.items.map((e) => e.kind).sort()).toEqual(["inventory", "mcp_config.redacted"]);
     for (const e of all.body.items) {
-      expect(e).toMatchObject({ tenant_id: tenantId, source_id: sourceId, source_name: "Cursor configs", run_id: runId, signed: true, signing_key_id: "evidence-1" });
+      expect(e).toMatchObject({ tenant_id: tenantId, source_id: sourceId, source_name: "Cursor configs", run_id: runId, signed: true, signing_key_id: `evidence:${tenantId}-1` });
       expect(e.links).toEqual({ self: `/v1/evidence/${e.evidence_id}`, content: `/v1/evidence/${e.evidence_id}/content`, verify: `/v1/evidence/${e.evidence_id}/verify` });
     }
     expect((await rest("GET", `/evidence?source_id=${sourceId}`, keys.viewer)).body.items).toHaveLength(2);
@@ -114,7 +114,7 @@ describe("evidence list and detail", () => {
     expect(one.body).toMatchObject({ evidence_id: inv.evidence_id, kind: "inventory", content_type: "application/json", hash: inv.hash, size: inv.size, source_name: "Cursor configs" });
     expect(one.body.findings_linked).toBeGreaterThan(0);
     const key = one.body.signing_key as { key_id: string; algorithm: string; fingerprint: string; public_key_pem: string };
-    expect(key).toMatchObject({ key_id: "evidence-1", algorithm: "Ed25519" });
+    expect(key).toMatchObject({ key_id: `evidence:${tenantId}-1`, algorithm: "Ed25519" });
     const publicKey = createPublicKey(key.public_key_pem);
     expect(key.fingerprint).toBe(`sha256:${createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex")}`);
     // The signature checks out offline with nothing but the shown key.

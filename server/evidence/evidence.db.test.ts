@@ -13,7 +13,7 @@ import { evidence } from "../../db/schema/index.ts";
 import { createTenant } from "../domain/tenants/tenants.service.ts";
 import type { Runtime } from "../runtime.ts";
 import { FilesystemEvidenceStore, sha256Hex } from "./evidence-store.ts";
-import { evidenceServices, recordEvidence, verifyEvidence, type EvidenceServices } from "./evidence.service.ts";
+import { evidenceServices, recordEvidence, signEvidenceHash, verifyEvidence, type EvidenceServices } from "./evidence.service.ts";
 
 let t: TestDatabase;
 let rt: Runtime;
@@ -94,14 +94,24 @@ describe("evidence store", () => {
 });
 
 describe("evidence records", () => {
-  it("records hash, size, storage URI and an Ed25519 signature over the hash by the evidence key", async () => {
+  it("records hash, size, storage URI and an Ed25519 signature over the hash by the tenant's own evidence key", async () => {
     const body = JSON.stringify({ inventory: [1, 2, 3] });
     const row = await record(tenantA, body);
-    expect(row).toMatchObject({ tenantId: tenantA, kind: "inventory", contentType: "application/json", hash: sha256Hex(Buffer.from(body)), size: Buffer.byteLength(body), signingKeyId: services.key.id });
-    expect(services.key.id).toBe("evidence-1");
-    const publicKey = createPublicKey(services.key.publicKeyPem);
+    const keyA = await services.keyFor(tenantA);
+    expect(row).toMatchObject({ tenantId: tenantA, kind: "inventory", contentType: "application/json", hash: sha256Hex(Buffer.from(body)), size: Buffer.byteLength(body), signingKeyId: keyA.id });
+    expect(keyA.id).toBe(`evidence:${tenantA}-1`);
+    const publicKey = createPublicKey(keyA.publicKeyPem);
     expect(verify(null, Buffer.from(row.hash), publicKey, Buffer.from(row.signature!, "base64"))).toBe(true);
     expect(await verifyEvidence(t.client, store(), row)).toEqual({ ok: true, hashMatches: true, signatureValid: true, actualHash: row.hash, problems: [] });
+
+    // Tenant B's evidence has B's key; a row of A's naming B's key (or a signature by B's key) does not verify.
+    const rowB = await record(tenantB, body);
+    const keyB = await services.keyFor(tenantB);
+    expect(rowB.signingKeyId).toBe(keyB.id);
+    expect(keyB.publicKeyPem).not.toBe(keyA.publicKeyPem);
+    const borrowed = await verifyEvidence(t.client, store(), { ...row, signingKeyId: keyB.id, signature: signEvidenceHash(keyB, row.hash) });
+    expect(borrowed).toMatchObject({ ok: false, signatureValid: false });
+    expect(borrowed.problems).toContain(`signing key ${keyB.id} is not an evidence key of this tenant`);
   });
 
   it("verification re-hashes the blob: a changed blob or a changed row no longer verifies", async () => {

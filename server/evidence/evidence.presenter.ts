@@ -7,7 +7,7 @@ import type { Tx } from "../../db/tenant.ts";
 import { evidence, findingEvidence, signingKeys, sources } from "../../db/schema/index.ts";
 import { afterCursor, cursorColumn, pageLimit, toPage, type Page } from "../domain/keyset.ts";
 import { AppError } from "../errors.ts";
-import type { EvidenceRow } from "./evidence.service.ts";
+import { evidenceKeyPurpose, type EvidenceRow } from "./evidence.service.ts";
 
 export interface EvidenceView {
   evidence_id: string;
@@ -88,10 +88,10 @@ export interface SigningKeyView {
 }
 
 /** The public half of the key that signed evidence (null when the key is unknown or serves another purpose). */
-export async function evidenceSigningKey(db: DbClient, keyId: string | null): Promise<SigningKeyView | null> {
+export async function evidenceSigningKey(db: DbClient, keyId: string | null, tenantId: string): Promise<SigningKeyView | null> {
   if (!keyId) return null;
   const [row] = await db.db.select({ publicKey: signingKeys.publicKey, purpose: signingKeys.purpose }).from(signingKeys).where(eq(signingKeys.id, keyId));
-  if (!row || row.purpose !== "evidence") return null;
+  if (!row || row.purpose !== evidenceKeyPurpose(tenantId)) return null;
   const der = createPublicKey(row.publicKey).export({ type: "spki", format: "der" });
   return { key_id: keyId, algorithm: "Ed25519", fingerprint: `sha256:${createHash("sha256").update(der).digest("hex")}`, public_key_pem: row.publicKey };
 }
@@ -100,6 +100,6 @@ export async function getEvidence(tx: Tx, db: DbClient, id: string) {
   const row = await findEvidence(tx, id);
   const [source] = row.sourceId ? await tx.select({ name: sources.displayName }).from(sources).where(eq(sources.id, row.sourceId)) : [];
   const [linked] = await tx.select({ n: count() }).from(findingEvidence).where(eq(findingEvidence.evidenceId, row.id));
-  const key = await evidenceSigningKey(db, row.signingKeyId);
+  const key = await evidenceSigningKey(db, row.signingKeyId, row.tenantId);
   return { ...presentEvidence(row, source?.name ?? null), signature: row.signature, signing_key: key, findings_linked: linked?.n ?? 0 };
 }

@@ -1,5 +1,5 @@
 // Recording evidence: the blob goes to the store (content-addressed), the row records who produced it (tenant,
-// job, run, source), its hash and size, and an Ed25519 signature over the hash by the control plane's evidence key.
+// job, run, source), its hash and size, and an Ed25519 signature over the hash by the tenant's own evidence key.
 // Verification re-hashes the stored blob and checks the signature against the key the row names.
 import { createPublicKey, sign, verify } from "node:crypto";
 import { eq } from "drizzle-orm";
@@ -15,15 +15,18 @@ export type EvidenceRow = typeof evidence.$inferSelect;
 export interface EvidenceServices {
   store: EvidenceStore;
   /**
-   * The installation-wide evidence signing key. Evidence of every tenant is signed with this one control-plane key
-   * for now: per-tenant keys (so a tenant can verify without trusting the installation key) are not built yet.
+   * The tenant's evidence signing key (Ed25519, one per tenant, created on first use and kept encrypted under the
+   * installation secret): a tenant verifies its evidence with its own public key, and one tenant's key never
+   * signs another's evidence.
    */
-  key: SigningKey;
+  keyFor(tenantId: string): Promise<SigningKey>;
 }
 
-/** The evidence store the settings select (filesystem under `<dataDir>/evidence` by default, or S3) and the control plane's evidence key (created on first use). */
+export const evidenceKeyPurpose = (tenantId: string) => `evidence:${tenantId}` as const;
+
+/** The evidence store the settings select (filesystem under `<dataDir>/evidence` by default, or S3) and each tenant's evidence key. */
 export async function evidenceServices(rt: Pick<Runtime, "env" | "db" | "secret">): Promise<EvidenceServices> {
-  return { store: evidenceStoreFor(rt.env), key: await signingKey(rt.db, rt.secret, "evidence") };
+  return { store: evidenceStoreFor(rt.env), keyFor: (tenantId) => signingKey(rt.db, rt.secret, evidenceKeyPurpose(tenantId)) };
 }
 
 export interface RecordEvidenceInput {
@@ -47,6 +50,7 @@ export function signEvidenceHash(key: SigningKey, hash: string): string {
 /** Writes the blob and signs its hash; no database write. */
 export async function prepareEvidence(input: RecordEvidenceInput, services: EvidenceServices): Promise<PreparedEvidence> {
   if (!input.kind) throw new Error("Evidence needs a kind");
+  const key = await services.keyFor(input.tenantId);
   const stored = await services.store.put(input.tenantId, input.body, input.contentType);
   return {
     tenantId: input.tenantId,
@@ -58,8 +62,8 @@ export async function prepareEvidence(input: RecordEvidenceInput, services: Evid
     contentType: input.contentType,
     hash: stored.hash,
     size: stored.size,
-    signature: signEvidenceHash(services.key, stored.hash),
-    signingKeyId: services.key.id,
+    signature: signEvidenceHash(key, stored.hash),
+    signingKeyId: key.id,
   };
 }
 
@@ -85,9 +89,10 @@ export interface EvidenceVerification {
   problems: string[];
 }
 
-async function publicKeyOf(db: DbClient, keyId: string) {
+/** The public key a row names, only if it is its own tenant's evidence key. */
+async function publicKeyOf(db: DbClient, keyId: string, tenantId: string) {
   const [row] = await db.db.select({ publicKey: signingKeys.publicKey, purpose: signingKeys.purpose }).from(signingKeys).where(eq(signingKeys.id, keyId));
-  if (!row || row.purpose !== "evidence") return null;
+  if (!row || row.purpose !== evidenceKeyPurpose(tenantId)) return null;
   return createPublicKey(row.publicKey);
 }
 
@@ -112,8 +117,8 @@ export async function verifyEvidence(db: DbClient, store: EvidenceStore, row: Ev
   let signatureValid = false;
   if (!row.signature || !row.signingKeyId) problems.push("the evidence is not signed");
   else {
-    const key = await publicKeyOf(db, row.signingKeyId);
-    if (!key) problems.push(`signing key ${row.signingKeyId} is unknown`);
+    const key = await publicKeyOf(db, row.signingKeyId, row.tenantId);
+    if (!key) problems.push(`signing key ${row.signingKeyId} is not an evidence key of this tenant`);
     else {
       signatureValid = verify(null, Buffer.from(row.hash, "ascii"), key, Buffer.from(row.signature, "base64"));
       if (!signatureValid) problems.push("the signature does not match the recorded hash");

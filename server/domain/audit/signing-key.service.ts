@@ -7,7 +7,8 @@ import { signingKeys } from "../../../db/schema/index.ts";
 import { canonicalJson } from "./canonical.ts";
 
 /** audit: audit exports and chain heads; evidence: evidence blobs (server/evidence/). One key per purpose, never shared. */
-export type SigningPurpose = "audit" | "evidence";
+/** `evidence:<tenant id>`: each tenant's evidence has its own key. */
+export type SigningPurpose = "audit" | "evidence" | `evidence:${string}`;
 
 export interface SigningKey {
   id: string;

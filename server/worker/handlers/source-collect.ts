@@ -144,7 +144,7 @@ export async function runSourceCollect(ctx: JobContext): Promise<JobOutcome> {
     signal.throwIfAborted();
     prepared.push(await prepareEvidence({ ...base, kind: INVENTORY_EVIDENCE_KIND, contentType: "application/json", body: Buffer.from(JSON.stringify(inventory)) }, services));
     end("evidence", "succeeded", prepared.length);
-    ctx.log("info", `stored ${prepared.length} evidence object(s), signed with key ${services.key.id}`);
+    ctx.log("info", `stored ${prepared.length} evidence object(s), signed with the tenant's key ${prepared[0]?.signingKeyId ?? "?"}`);
 
     const result = {
       items: output.items,
