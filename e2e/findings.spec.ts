@@ -111,7 +111,7 @@ test("a run's inline secret becomes a finding whose provenance leads back to the
     await expect(page.getByTestId("page-evidence-object")).toBeVisible();
     const hash = (await page.getByTestId("evidence-hash").textContent())!;
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
-    await expect(page.getByTestId("evidence-signing-key")).toHaveText("evidence-1");
+    await expect(page.getByTestId("evidence-signing-key")).toHaveText(/^evidence:[0-9a-f-]{36}-1$/);
     await expect(page.getByTestId("evidence-key-fingerprint")).toHaveText(/^sha256:[0-9a-f]{64}$/);
     await page.getByTestId("verify-evidence").click();
     await expect(page.getByTestId("evidence-verification-summary")).toHaveAttribute("data-ok", "true");

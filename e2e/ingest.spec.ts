@@ -68,6 +68,13 @@ test("a pushed CycloneDX document reaches done on the Receipts page and its find
   await finding.click();
   await expect(page).toHaveURL(/\/findings\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId("finding-rule")).toHaveText("SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111");
+  // Its provenance graph: finding → evidence (the pushed document) → job → run (trigger push) → source.
+  const graph = page.getByTestId("provenance-graph");
+  for (const type of ["finding", "evidence", "job", "run", "source"]) await expect(graph.getByTestId(`prov-node-${type}`).first()).toBeVisible();
+  const findingUrl = page.url();
+  await graph.getByTestId("prov-node-source").getByTestId("prov-node-link").click();
+  await expect(page.getByTestId("page-source")).toHaveAttribute("data-source-id", sourceId);
+  await page.goto(findingUrl);
 
   // Re-pushing with the same key answers with the first receipt.
   const again = await api(baseURL!, "POST", `/v1/results/push?source_id=${sourceId}`, document, { "idempotency-key": "release-2026-11-23" });

@@ -136,7 +136,7 @@ describe("cairn all", () => {
     const info = (await (await fetch(`${base}/v1/system/info`)).json()) as { installation_id: string };
     expect(info.installation_id).toBe(installationId);
     const { code } = await proc.stop("SIGINT");
-    expect(code).toBe(0);
+    expect(code, proc.output()).toBe(0);
     expect(postgresProcessesFor(dataDir)).toEqual([]);
   });
 

@@ -40,8 +40,13 @@ function listen(server: http.Server, port: number, host: string): Promise<Addres
   });
 }
 
-/** Stops accepting, lets in-flight requests finish, and cuts idle keep-alive sockets. */
-function closeServer(server: http.Server, deadline: number): Promise<boolean> {
+/**
+ * Stops accepting, lets in-flight requests finish, and cuts idle keep-alive sockets. Connections still busy at the
+ * deadline are cut (an unclean stop); closing idle ones always gets a second, even when earlier shutdown steps used
+ * up the deadline on a busy machine.
+ */
+function closeServer(server: http.Server, shutdownDeadline: number): Promise<boolean> {
+  const deadline = Math.max(shutdownDeadline, Date.now() + 1_000);
   return new Promise((resolve) => {
     let done = false;
     server.close(() => {
