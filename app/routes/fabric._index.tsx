@@ -12,6 +12,7 @@ import { AuthorityBadge, HealthBadge } from "../components/fabric-badges";
 import { EmptyState } from "../components/empty-state";
 import { StatusBadge, type StatusTone } from "../components/status-badge";
 import { UtcTime } from "../components/utc-time";
+import { formatUtc } from "../lib/format";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Fabric") }];
 
@@ -30,7 +31,7 @@ function revokedRisks(items: RevokedActivity[]): (RiskyState & { testId: string 
   return items.map((r) => ({
     kind: "revoked_node_calling",
     severity: "critical" as const,
-    message: `Revoked node ${r.node_name} is still calling: ${r.refusals} refused ${r.refusals === 1 ? "request" : "requests"} (audited at most once a minute), last at ${r.last_refused_at.slice(0, 19).replace("T", " ")} UTC${r.last_ip ? ` from ${r.last_ip}` : ""}`,
+    message: `Revoked node ${r.node_name} is still calling: ${r.refusals} refused ${r.refusals === 1 ? "request" : "requests"} (audited at most once a minute), last at ${formatUtc(r.last_refused_at)}${r.last_ip ? ` from ${r.last_ip}` : ""}`,
     node_id: r.node_id,
     testId: "risk-revoked-calling",
   }));

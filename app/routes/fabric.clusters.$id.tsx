@@ -16,6 +16,7 @@ import { ReasonAction } from "../components/fabric-reason-action";
 import { ConfirmButton } from "../components/confirm-button";
 import { Notice } from "../components/notice";
 import { UtcTime } from "../components/utc-time";
+import { formatUtc } from "../lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: pageTitle(data?.allowed ? `Cluster ${data.data.cluster.slug}` : "Cluster") }];
 
@@ -60,7 +61,7 @@ function Authority({ cluster }: { cluster: Cluster }) {
           <p className="layout-text" data-testid="authority-reason">
             Marked {cluster.authority_state}
             {cluster.authority_changed_by ? ` by ${cluster.authority_changed_by}` : ""}
-            {cluster.authority_changed_at ? ` at ${cluster.authority_changed_at.slice(0, 19).replace("T", " ")} UTC` : ""}
+            {cluster.authority_changed_at ? ` at ${formatUtc(cluster.authority_changed_at)}` : ""}
             {cluster.authority_reason ? `: ${cluster.authority_reason}` : "."}
           </p>
         ) : null}

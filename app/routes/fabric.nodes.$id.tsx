@@ -8,7 +8,7 @@ import { platformOnly } from "../lib/fabric-load.server";
 import { pageTitle } from "../lib/sections";
 import { certificateTiming, factText, identityTone, missingCapability, shortHex, who, workloadTone, type NodeAuditItem, type NodeDetail, type RoleCatalogEntry } from "../lib/fabric";
 import { useFabricAction, useRevalidateEvery } from "../lib/fabric-actions";
-import { formatDuration } from "../lib/format";
+import { formatDuration, formatUtc } from "../lib/format";
 import { useTRPCClient } from "../lib/trpc";
 import { useHydrated } from "../lib/use-hydrated";
 import { FabricPage } from "../components/fabric-page";
@@ -56,7 +56,7 @@ function Facts({ node }: { node: NodeDetail }) {
             {node.last_heartbeat_at ? (
               <>
                 {formatDuration(node.heartbeat_age_seconds ?? 0)} ago
-                <span className="stat-note">{node.last_heartbeat_at.slice(0, 19).replace("T", " ")} UTC</span>
+                <span className="stat-note">{formatUtc(node.last_heartbeat_at)}</span>
               </>
             ) : (
               <>
@@ -129,17 +129,17 @@ function Identity({ node, now }: { node: NodeDetail; now: number }) {
           <dl className="detail-group">
             <div className="detail-row">
               <dt>Valid from</dt>
-              <dd>{id.certificate_not_before.slice(0, 19).replace("T", " ")} UTC</dd>
+              <dd>{formatUtc(id.certificate_not_before)}</dd>
             </div>
             <div className="detail-row">
               <dt>Valid until</dt>
-              <dd data-testid="identity-not-after">{id.certificate_not_after.slice(0, 19).replace("T", " ")} UTC</dd>
+              <dd data-testid="identity-not-after">{formatUtc(id.certificate_not_after)}</dd>
             </div>
             <div className="detail-row">
               <dt>Rotation</dt>
               <dd data-testid="identity-rotation">
                 {id.status === "revoked"
-                  ? `revoked${id.revoked_at ? ` at ${id.revoked_at.slice(0, 19).replace("T", " ")} UTC` : ""}${id.revoked_reason ? `: ${id.revoked_reason}` : ""}`
+                  ? `revoked${id.revoked_at ? ` at ${formatUtc(id.revoked_at)}` : ""}${id.revoked_reason ? `: ${id.revoked_reason}` : ""}`
                   : timing?.state === "expired"
                     ? "expired: the node must enroll again"
                     : timing?.state === "rotation_due"
@@ -548,7 +548,7 @@ function Enrollment({ node }: { node: NodeDetail }) {
           </h2>
           <p className="panel-subtitle">
             Join token <span className="mono">{e.token_id}</span>, {e.auto_approved ? "approved on redemption (bootstrap)" : `approved by ${who(e.approved_by)}`}
-            {e.approved_at ? ` at ${e.approved_at.slice(0, 19).replace("T", " ")} UTC` : ""}.
+            {e.approved_at ? ` at ${formatUtc(e.approved_at)}` : ""}.
           </p>
         </div>
       </header>

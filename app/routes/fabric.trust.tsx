@@ -13,6 +13,7 @@ import { CopyButton } from "../components/copy-button";
 import { EmptyState } from "../components/empty-state";
 import { StatusBadge } from "../components/status-badge";
 import { UtcTime } from "../components/utc-time";
+import { formatUtc } from "../lib/format";
 
 export const meta: MetaFunction = () => [{ title: pageTitle("Trust & certificates") }];
 
@@ -106,11 +107,11 @@ export default function TrustPage() {
             <dl className="detail-group">
               <div className="detail-row">
                 <dt>Valid from</dt>
-                <dd>{ca.not_before.slice(0, 19).replace("T", " ")} UTC</dd>
+                <dd>{formatUtc(ca.not_before)}</dd>
               </div>
               <div className="detail-row">
                 <dt>Valid until</dt>
-                <dd data-testid="ca-not-after">{ca.not_after.slice(0, 19).replace("T", " ")} UTC</dd>
+                <dd data-testid="ca-not-after">{formatUtc(ca.not_after)}</dd>
               </div>
               <div className="detail-row">
                 <dt>Certificate</dt>

@@ -224,7 +224,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   // round trip, one transaction); when no claim is in flight they are flushed on their own after completeBatchMs.
   let toComplete: string[] = [];
   let completeTimer: NodeJS.Timeout | undefined;
-  let queueChain: Promise<unknown> = Promise.resolve();
+  let completing: Promise<unknown> = Promise.resolve();
   const takeCompletions = () => {
     clearTimeout(completeTimer);
     completeTimer = undefined;
@@ -235,9 +235,9 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   let claiming = 0;
   const flushCompletions = () => {
     const ids = takeCompletions();
-    if (!ids.length) return queueChain;
-    queueChain = queueChain.then(() => queue.complete(ids)).catch((err) => log.error({ err }, "batch completion failed; leases will expire and the reaper requeues"));
-    return queueChain;
+    if (!ids.length) return completing;
+    completing = completing.then(() => queue.complete(ids)).catch((err) => log.error({ err }, "batch completion failed; leases will expire and the reaper requeues"));
+    return completing;
   };
   /** Completions wait for the next claim while one is in flight (it is about to return and claim again). */
   const completeSoon = () => {
