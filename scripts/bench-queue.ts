@@ -401,6 +401,8 @@ interface CpuSnapshot {
   at: number;
   busy: number;
   ours: number;
+  /** The part of `ours` taken by PostgreSQL (the server and its backends); the rest is Node (script and workers). */
+  postgres: number;
 }
 
 function cpuSnapshot(): CpuSnapshot {
@@ -411,16 +413,17 @@ function cpuSnapshot(): CpuSnapshot {
     // user nice system idle iowait irq softirq steal (guest time is already inside user/nice)
     busy = fields[0]! + fields[1]! + fields[2]! + fields[5]! + fields[6]! + fields[7]!;
   } catch {
-    return { at, busy: NaN, ours: NaN };
+    return { at, busy: NaN, ours: NaN, postgres: NaN };
   }
-  const procs = new Map<number, { ppid: number; ticks: number }>();
+  const procs = new Map<number, { ppid: number; ticks: number; postgres: boolean }>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
       const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       // after the command: state ppid … utime(11) stime(12) cutime(13) cstime(14)
-      procs.set(Number(entry), { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]) });
+      const postgres = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).startsWith("postgres");
+      procs.set(Number(entry), { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]), postgres });
     } catch {
       /* exited meanwhile */
     }
@@ -428,13 +431,22 @@ function cpuSnapshot(): CpuSnapshot {
   const children = new Map<number, number[]>();
   for (const [pid, p] of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), pid]);
   let ours = 0;
+  let postgres = 0;
   const stack = [process.pid];
   while (stack.length) {
     const pid = stack.pop()!;
-    ours += procs.get(pid)?.ticks ?? 0;
+    const p = procs.get(pid);
+    ours += p?.ticks ?? 0;
+    if (p?.postgres) postgres += p.ticks;
     stack.push(...(children.get(pid) ?? []));
   }
-  return { at, busy, ours };
+  return { at, busy, ours, postgres };
+}
+
+/** CPU time per job (µs) this benchmark's Node processes and PostgreSQL spent between two snapshots. */
+function cpuPerJob(a: CpuSnapshot, b: CpuSnapshot, jobs: number): { node: number; postgres: number } {
+  const us = (ticks: number) => ((ticks / CLK_TCK) * 1e6) / jobs;
+  return { node: us(b.ours - a.ours - (b.postgres - a.postgres)), postgres: us(b.postgres - a.postgres) };
 }
 
 /** Average cores used by everything else on the machine between two snapshots. */
@@ -478,6 +490,8 @@ async function stopChild(child: ChildProcess) {
 interface Sample {
   value: number;
   other: number;
+  /** CPU per job (µs) of this benchmark's Node processes and of PostgreSQL, where measured. */
+  cpu?: { node: number; postgres: number };
 }
 
 /** Batch enqueue of JOBS, then a drain by `procs` worker processes; returns both rates (jobs/s). */
@@ -509,7 +523,7 @@ async function enqueueAndDrain(system: System, urls: Urls, procs: number): Promi
     const start = Math.min(...children.map((c) => c.progress.first ?? end));
     await sleep(50); // a last progress message
     const duplicates = handled() - JOBS;
-    return { enqueue, drain: { value: JOBS / ((end - start) / 1000), other: otherCores(d0, d1) }, duplicates };
+    return { enqueue, drain: { value: JOBS / ((end - start) / 1000), other: otherCores(d0, d1), cpu: cpuPerJob(d0, d1, JOBS) }, duplicates };
   } finally {
     await Promise.all(children.map((c) => stopChild(c.child)));
   }
@@ -528,7 +542,7 @@ async function singleEnqueue(system: System, inTransaction = false): Promise<Sam
   );
   const t1 = performance.now();
   const s1 = cpuSnapshot();
-  return { value: SINGLE / ((t1 - t0) / 1000), other: otherCores(s0, s1) };
+  return { value: SINGLE / ((t1 - t0) / 1000), other: otherCores(s0, s1), cpu: cpuPerJob(s0, s1, SINGLE) };
 }
 
 function percentile(sorted: number[], p: number) {
@@ -573,6 +587,10 @@ const METRICS = [
   { key: "pickupP95", label: "pickup latency p95 (ms)", higher: false },
 ] as const;
 type MetricKey = (typeof METRICS)[number]["key"];
+
+function cpuText(s: Sample) {
+  return s.cpu ? `${Math.round(s.cpu.node)} µs, PostgreSQL ${Math.round(s.cpu.postgres)} µs` : "n/a";
+}
 
 function median(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
@@ -655,13 +673,13 @@ async function parentMain() {
           record(name, "enqueueBatch", r.enqueue);
           record(name, procs === 1 ? "drain1" : "drain2", r.drain);
           if (r.duplicates) notes.push(`${name}: ${r.duplicates} handler runs beyond ${JOBS} in a ${procs}-process drain (round ${round + 1})`);
-          log(`  ${name.padEnd(16)} batch enqueue ${fmt(r.enqueue.value, true)} jobs/s; drain ${procs}×${CONCURRENCY} ${fmt(r.drain.value, true)} jobs/s (other CPU ${r.drain.other.toFixed(2)} cores)`);
+          log(`  ${name.padEnd(16)} batch enqueue ${fmt(r.enqueue.value, true)} jobs/s; drain ${procs}×${CONCURRENCY} ${fmt(r.drain.value, true)} jobs/s (CPU per job: Node ${cpuText(r.drain)}; other CPU ${r.drain.other.toFixed(2)} cores)`);
         }
       }
       for (const name of SCENARIOS.has("single") ? order : []) {
         const r = await singleEnqueue(bySystem.get(name)!);
         record(name, "enqueueSingle", r);
-        log(`  ${name.padEnd(16)} single enqueue ${fmt(r.value, true)} jobs/s (other CPU ${r.other.toFixed(2)} cores)`);
+        log(`  ${name.padEnd(16)} single enqueue ${fmt(r.value, true)} jobs/s (CPU per job: Node ${cpuText(r)}; other CPU ${r.other.toFixed(2)} cores)`);
         const system = bySystem.get(name)!;
         if (system.enqueueOneInTransaction) {
           const tx = await singleEnqueue(system, true);

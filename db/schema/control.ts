@@ -206,7 +206,7 @@ export const jobs = pgTable(
   (t) => [
     uniqueIndex("jobs_idempotency_key").on(t.tenantId, t.idempotencyKey),
     // No index here covers a column that claiming or completing changes (status, attempts, leases, times): those
-    // updates stay HOT (no index writes). Claiming and reaping walk job_queue instead.
+    // updates stay HOT (no index writes). Claiming walks job_queue and reaping job_leases instead.
     index("jobs_tenant_idx").on(t.tenantId, t.createdAt, t.id),
     index("jobs_run_idx").on(t.runId),
     check("jobs_status", sql`${t.status} in ('queued','running','succeeded','failed','cancelled','timed_out')`),
@@ -214,11 +214,11 @@ export const jobs = pgTable(
 );
 
 /**
- * The hot queue: one narrow row per job that is queued or running, mirroring the job's claim facts (tenant, type,
- * priority, readiness) and its lease. Claims, lease renewals and the reaper work here, so the wide `jobs` record is
- * only written once per state change and without index writes. Maintained by the queue's SQL functions and the
- * jobs insert trigger (drizzle/0010_queue_hot_table_functions.sql); the application role cannot touch it directly.
- * Rows whose job is no longer queued (cancelled by a person, deleted with its tenant) are dropped by the next claim.
+ * The hot queue: one narrow row per queued job (tenant, type, priority, readiness). A claim takes its rows (SKIP
+ * LOCKED) and deletes them; the lease then lives on the job's record (`jobs.lease_owner`, `lease_expires_at`).
+ * Maintained by the queue's SQL functions and the jobs insert trigger (drizzle/0010, 0022); the application role
+ * cannot touch it directly. Rows whose job is no longer queued (cancelled by a person, deleted with its tenant) are
+ * dropped by the claim that picks them.
  */
 export const jobQueue = pgTable(
   "job_queue",
@@ -228,13 +228,25 @@ export const jobQueue = pgTable(
     jobType: text("job_type").notNull(),
     priority: integer("priority").notNull(),
     runAfter: ts("run_after").notNull(),
-    leaseOwner: text("lease_owner"),
-    leaseExpiresAt: ts("lease_expires_at"),
   },
-  (t) => [
-    index("job_queue_claim_idx").on(t.tenantId, t.priority.desc(), t.runAfter).where(sql`${t.leaseOwner} is null`),
-    index("job_queue_lease_idx").on(t.leaseExpiresAt).where(sql`${t.leaseOwner} is not null`),
-  ],
+  (t) => [index("job_queue_claim_idx").on(t.tenantId, t.priority.desc(), t.runAfter)],
+);
+
+/**
+ * Where the reaper looks for expired leases: one row per claim (a worker's batch, or a node's), listing the jobs it
+ * took, with an expiry at or after every listed job's own lease. The job's record holds the lease itself; a row
+ * outlives its jobs until the worker reports the batch done or the reaper finds nothing left running under it.
+ * Only the queue's functions touch it (drizzle/0022).
+ */
+export const jobLeases = pgTable(
+  "job_leases",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    leaseOwner: text("lease_owner").notNull(),
+    jobIds: uuid("job_ids").array().notNull(),
+    expiresAt: ts("expires_at").notNull(),
+  },
+  (t) => [index("job_leases_expiry_idx").on(t.expiresAt), index("job_leases_owner_idx").on(t.leaseOwner)],
 );
 
 export const jobLogs = pgTable(

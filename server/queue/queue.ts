@@ -1,6 +1,6 @@
 // The queue's operations across tenants (claim, renew, complete, fail, release, reap), as calls to the SQL functions
-// in drizzle/0004_queue.sql, 0006_queue_tuning.sql and 0010_queue_hot_table_functions.sql — all cross-tenant
-// queue SQL lives there.
+// of the migrations (latest versions in drizzle/0023_queue_pop_claim_functions.sql) — all cross-tenant queue SQL
+// lives there.
 import type { Sql } from "postgres";
 import type { JobRow } from "./enqueue.ts";
 
@@ -73,28 +73,25 @@ export class QueueClient {
   ) {}
 
   async claim(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<JobRow[]> {
-    const rows = await this.sql<RawJob[]>`select * from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[])`;
-    return rows.map(toJobRow);
+    return (await this.claimWithFacts(limit, leaseSeconds, types, tenants)).map((c) => c.job);
   }
 
   /**
-   * Claim, and in the same statement read the facts each claimed job's authorization re-check needs (once per
-   * distinct tenant/source/credential reference among the claimed jobs). Jobs in `done` (finished by this worker,
-   * without side effects to commit) are completed first, in the same call.
+   * Claim, with the facts each claimed job's authorization re-check needs (read once per distinct
+   * tenant/source/credential reference among the claimed jobs) and the id of the claim's lease row. Jobs in `done`
+   * (finished by this worker, without side effects to commit) are completed first and the claim rows in
+   * `doneLeases` dropped, in the same call.
    */
-  async claimWithFacts(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null, done: string[] = []): Promise<{ job: JobRow; facts: JobFacts }[]> {
-    const claim = done.length
-      ? this.sql`cairn_queue_complete_and_claim(${this.workerId}, ${done}::uuid[], ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[])`
-      : this.sql`cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[])`;
+  async claimWithFacts(
+    limit: number,
+    leaseSeconds: number,
+    types: string[] | null = null,
+    tenants: string[] | null = null,
+    done: string[] = [],
+    doneLeases: number[] = [],
+  ): Promise<{ job: JobRow; facts: JobFacts; leaseId: number }[]> {
     const rows = await this.sql<RawJob[]>`
-      with c as materialized (select * from ${claim} with ordinality),
-      k as (select distinct tenant_id, source_id, credential_ref_id from c),
-      f as (select k.*, x.* from k left join lateral cairn_queue_job_facts(k.tenant_id, k.source_id, k.credential_ref_id) x on true)
-      select c.*, f.tenant_exists as fact_tenant_exists, f.source_status as fact_source_status, f.source_deleted as fact_source_deleted,
-             f.credential_ref_exists as fact_credential_ref_exists
-      from c left join f on f.tenant_id = c.tenant_id and f.source_id is not distinct from c.source_id
-        and f.credential_ref_id is not distinct from c.credential_ref_id
-      order by c.ordinality`;
+      select * from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[], ${done}::uuid[], ${doneLeases}::bigint[])`;
     return rows.map((raw) => ({
       job: toJobRow(raw),
       facts: {
@@ -103,6 +100,7 @@ export class QueueClient {
         source_deleted: (raw.fact_source_deleted as boolean | null) ?? null,
         credential_ref_exists: raw.fact_credential_ref_exists === true,
       },
+      leaseId: Number(raw.lease_id),
     }));
   }
 
@@ -111,9 +109,10 @@ export class QueueClient {
     return this.sql`select * from cairn_queue_renew(${this.workerId}, ${ids}::uuid[], ${leaseSeconds})`;
   }
 
-  async complete(ids: string[]): Promise<string[]> {
-    if (!ids.length) return [];
-    const rows = await this.sql<{ cairn_queue_complete: string }[]>`select cairn_queue_complete from cairn_queue_complete(${this.workerId}, ${ids}::uuid[])`;
+  /** Complete jobs finished without side effects, and drop claim rows whose jobs have all left this worker. */
+  async complete(ids: string[], leases: number[] = []): Promise<string[]> {
+    if (!ids.length && !leases.length) return [];
+    const rows = await this.sql<{ cairn_queue_complete: string }[]>`select cairn_queue_complete from cairn_queue_complete(${this.workerId}, ${ids}::uuid[], ${leases}::bigint[])`;
     return rows.map((r) => r.cairn_queue_complete);
   }
 
@@ -131,10 +130,5 @@ export class QueueClient {
 
   async reap(limit: number): Promise<ReapedJob[]> {
     return this.sql<ReapedJob[]>`select * from cairn_queue_reap(${limit})`;
-  }
-
-  async jobContext(id: string): Promise<{ tenant_exists: boolean; source_status: string | null; source_deleted: boolean | null; credential_ref_exists: boolean } | null> {
-    const rows = await this.sql<{ tenant_exists: boolean; source_status: string | null; source_deleted: boolean | null; credential_ref_exists: boolean }[]>`select * from cairn_queue_job_context(${id})`;
-    return rows[0] ?? null;
   }
 }

@@ -271,24 +271,50 @@ describe("claim-time authorization", () => {
 });
 
 describe("the hot queue table", () => {
-  it("mirrors queued and running jobs only, and the application role cannot read or write it", async () => {
+  it("holds queued jobs only, a claim is recorded in job_leases, and the application role can touch neither", async () => {
     const { job } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.hot", requestedBy: "t" }));
-    const [row] = await t.owner.sql<{ lease_owner: string | null }[]>`select lease_owner from job_queue where job_id = ${job.id}`;
-    expect(row).toEqual({ lease_owner: null });
-    await expect(t.client.sql`select count(*) from job_queue`).rejects.toThrow(/permission denied/);
-    await expect(t.client.sql`delete from job_queue`).rejects.toThrow(/permission denied/);
+    expect((await t.owner.sql`select 1 from job_queue where job_id = ${job.id}`).length).toBe(1);
+    for (const table of ["job_queue", "job_leases"]) {
+      await expect(t.client.sql`select count(*) from ${t.client.sql(table)}`).rejects.toThrow(/permission denied/);
+      await expect(t.client.sql`delete from ${t.client.sql(table)}`).rejects.toThrow(/permission denied/);
+    }
 
-    // Claim and complete in one call: the queue row goes, the record says succeeded.
+    // The claim takes the queue row; the lease is on the record, and the claim is listed for the reaper.
     const queue = new QueueClient(t.client.sql, "hot-worker");
     const [claimed] = await queue.claimWithFacts(1, 30, ["test.hot"]);
     expect(claimed!.job.id).toBe(job.id);
     expect(claimed!.job.status).toBe("running");
-    const [lease] = await t.owner.sql<{ lease_owner: string }[]>`select lease_owner from job_queue where job_id = ${job.id}`;
-    expect(lease!.lease_owner).toBe("hot-worker");
-    expect(await queue.claimWithFacts(1, 30, ["test.hot"], null, [job.id])).toEqual([]);
+    expect(claimed!.job.leaseOwner).toBe("hot-worker");
     expect((await t.owner.sql`select 1 from job_queue where job_id = ${job.id}`).length).toBe(0);
-    const [done] = await t.owner.sql<{ status: string; attempts: number }[]>`select status, attempts from jobs where id = ${job.id}`;
-    expect(done).toEqual({ status: "succeeded", attempts: 1 });
+    const leases = await t.owner.sql<{ id: number; lease_owner: string; job_ids: string[] }[]>`select id::int, lease_owner, job_ids from job_leases where ${job.id} = any(job_ids)`;
+    expect(leases).toEqual([{ id: claimed!.leaseId, lease_owner: "hot-worker", job_ids: [job.id] }]);
+
+    // Complete it with the next claim, and report the claim done: the record says succeeded, the lease row is gone.
+    expect(await queue.claimWithFacts(1, 30, ["test.hot"], null, [job.id], [claimed!.leaseId])).toEqual([]);
+    const [done] = await t.owner.sql<{ status: string; attempts: number; lease_owner: string | null }[]>`select status, attempts, lease_owner from jobs where id = ${job.id}`;
+    expect(done).toEqual({ status: "succeeded", attempts: 1, lease_owner: null });
+    expect((await t.owner.sql`select 1 from job_leases where id = ${claimed!.leaseId}`).length).toBe(0);
+  });
+
+  it("the reaper drops a claim row once nothing runs under it, and keeps one whose job's lease was renewed", async () => {
+    const a = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.lease-rows", requestedBy: "t" }));
+    const b = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.lease-rows", requestedBy: "t" }));
+    const queue = new QueueClient(t.client.sql, "lease-rows-worker");
+    const claimed = await queue.claimWithFacts(2, 1, ["test.lease-rows"]);
+    expect(claimed.map((c) => c.job.id).sort()).toEqual([a.job.id, b.job.id].sort());
+    const leaseId = claimed[0]!.leaseId;
+    expect(await queue.complete([a.job.id])).toEqual([a.job.id]);
+    await sleep(1_200);
+    // b's lease ran out too, but it is renewed now (a slow worker, not a dead one): the reaper leaves it alone.
+    expect((await queue.renew([b.job.id], 30)).map((r) => r.id)).toEqual([b.job.id]);
+    const reaper = new QueueClient(t.client.sql, "reaper");
+    expect((await reaper.reap(100)).filter((r) => r.id === a.job.id || r.id === b.job.id)).toEqual([]);
+    const [row] = await t.owner.sql<{ later: boolean }[]>`select expires_at > now() + interval '20 seconds' as later from job_leases where id = ${leaseId}`;
+    expect(row).toEqual({ later: true });
+    expect(await queue.complete([b.job.id])).toEqual([b.job.id]);
+    await t.owner.sql`update job_leases set expires_at = now() - interval '1 second' where id = ${leaseId}`;
+    await reaper.reap(100);
+    expect((await t.owner.sql`select 1 from job_leases where id = ${leaseId}`).length).toBe(0);
   });
 
   it("a queued job cancelled on its record is never claimed, and the next claim drops its queue row", async () => {

@@ -60,6 +60,8 @@ type StopReason = "cancelled" | "timed_out" | "lease_lost" | "shutdown";
 interface Active {
   job: JobRow;
   facts: JobFacts;
+  /** The claim this job came with (its row in job_leases). */
+  leaseId: number;
   /** Created when the handler first asks for its signal (most short jobs never do). */
   controller?: AbortController;
   reason?: StopReason;
@@ -222,21 +224,33 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
 
   // Batched completion for jobs without side effects to commit. Completions ride along with the next claim (one
   // round trip, one transaction); when no claim is in flight they are flushed on their own after completeBatchMs.
+  // A claim whose jobs have all left this worker (completed, failed, given back) has its lease row dropped with them.
   let toComplete: string[] = [];
+  let leasesDone: number[] = [];
+  /** Jobs of each claim still held by this worker. */
+  const leaseJobs = new Map<number, number>();
+  const leaveLease = (a: Active) => {
+    const left = (leaseJobs.get(a.leaseId) ?? 1) - 1;
+    if (left > 0) return leaseJobs.set(a.leaseId, left);
+    leaseJobs.delete(a.leaseId);
+    leasesDone.push(a.leaseId);
+    completeSoon();
+  };
   let completeTimer: NodeJS.Timeout | undefined;
   let completing: Promise<unknown> = Promise.resolve();
   const takeCompletions = () => {
     clearTimeout(completeTimer);
     completeTimer = undefined;
-    const ids = toComplete;
+    const taken = { ids: toComplete, leases: leasesDone };
     toComplete = [];
-    return ids;
+    leasesDone = [];
+    return taken;
   };
   let claiming = 0;
   const flushCompletions = () => {
-    const ids = takeCompletions();
-    if (!ids.length) return completing;
-    completing = completing.then(() => queue.complete(ids)).catch((err) => log.error({ err }, "batch completion failed; leases will expire and the reaper requeues"));
+    const { ids, leases } = takeCompletions();
+    if (!ids.length && !leases.length) return completing;
+    completing = completing.then(() => queue.complete(ids, leases)).catch((err) => log.error({ err }, "batch completion failed; leases will expire and the reaper requeues"));
     return completing;
   };
   /** Completions wait for the next claim while one is in flight (it is about to return and claim again). */
@@ -253,13 +267,15 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     claiming++;
     const done = takeCompletions();
     try {
-      return await queue.claimWithFacts(want, leaseSeconds, types, null, done);
+      return await queue.claimWithFacts(want, leaseSeconds, types, null, done.ids, done.leases);
     } catch (err) {
-      toComplete.push(...done); // nothing was committed: complete them with a later call
+      // Nothing was committed: complete them with a later call.
+      toComplete.push(...done.ids);
+      leasesDone.push(...done.leases);
       throw err;
     } finally {
       claiming--;
-      if (toComplete.length) completeSoon();
+      if (toComplete.length || leasesDone.length) completeSoon();
     }
   };
 
@@ -344,7 +360,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       if (outcome?.commit || outcome?.result) {
         // Side effects and completion in one transaction, only while this worker still owns the lease.
         await withTenant(rt.db, job.tenantId, async (tx) => {
-          // The queue row first (the queue's lock order: job_queue, then jobs), and only while the lease is ours.
+          // The record is locked first, and only while the lease is ours (cairn_queue_finish).
           const [held] = await tx.execute<{ ok: boolean }>(sql`select cairn_queue_finish(${workerId}, ${job.id}) as ok`);
           if (!held?.ok) throw Object.assign(new Error("lease lost before completion"), { leaseLost: true });
           await outcome.commit?.(tx);
@@ -388,6 +404,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       if (!entry.abandoned) {
         held.delete(job.id);
         runningCount--;
+        leaveLease(entry);
       }
       // The freed slot takes the next buffered job at once, even while the loop waits for a claim to return.
       startBuffered();
@@ -504,7 +521,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         else await waitForWake(pollMs);
         continue;
       }
-      let claimed: { job: JobRow; facts: JobFacts }[] = [];
+      let claimed: { job: JobRow; facts: JobFacts; leaseId: number }[] = [];
       claimingWant += want;
       const claimedAt = Date.now();
       try {
@@ -520,12 +537,15 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       } finally {
         claimingWant -= want;
       }
+      if (claimed.length) leaseJobs.set(claimed[0]!.leaseId, claimed.length);
       if (stopping) {
         await queue.release(claimed.map((c) => c.job.id)).catch(() => {});
+        if (claimed.length) leasesDone.push(claimed[0]!.leaseId);
+        leaseJobs.delete(claimed[0]?.leaseId ?? -1);
         break;
       }
-      for (const { job, facts } of claimed) {
-        const entry: Active = { job, facts, started: false, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt };
+      for (const { job, facts, leaseId } of claimed) {
+        const entry: Active = { job, facts, leaseId, started: false, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt };
         held.set(job.id, entry);
         buffer.push(entry);
       }
@@ -568,6 +588,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       const waiting = buffer.splice(0);
       for (const a of waiting) held.delete(a.job.id);
       if (waiting.length) await queue.release(waiting.map((a) => a.job.id)).catch(() => {});
+      for (const a of waiting) leaveLease(a);
       const deadline = Date.now() + graceMs;
       while (runningCount && Date.now() < deadline) await sleep(25);
       for (const a of held.values()) {

@@ -255,8 +255,8 @@ export async function completeJob(rt: Runtime, principal: AgentPrincipal, jobId:
     };
     const outcome = await withConnectorSubstitutes(replacements, () => def.handler(ctx));
     controller.signal.throwIfAborted();
-    // Completion exactly as the worker does it: the queue row first (its lock order), only while the lease is ours,
-    // then the handler's side effects and the job row in the same transaction.
+    // Completion exactly as the worker does it: the job's record locked while the lease is ours, then the handler's
+    // side effects and the record's update in the same transaction.
     await withTenant(rt.db, job.tenantId, async (tx) => {
       const [held] = await tx.execute<{ ok: boolean }>(sql`select cairn_queue_finish(${owner}, ${job.id}) as ok`);
       if (!held?.ok) throw Object.assign(new Error("lease lost before completion"), { leaseLost: true });
