@@ -91,7 +91,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   const workerId = opts.name ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const leaseSeconds = opts.leaseSeconds ?? 30;
   const pollMs = opts.pollMs ?? 2_000;
-  const maxPrefetch = Math.max(0, opts.maxPrefetch ?? 400);
+  const maxPrefetch = Math.max(0, opts.maxPrefetch ?? 1_000);
   const handlers = new Map(opts.handlers.map((h) => [h.jobType, h]));
   const types = opts.jobTypes ?? [...handlers.keys()];
   const queue = new QueueClient(rt.db.sql, workerId);
