@@ -3,7 +3,6 @@
 import { sql, type ExtractTablesWithRelations } from "drizzle-orm";
 import type { PgTransaction } from "drizzle-orm/pg-core";
 import type { PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
-import type { Sql, TransactionSql } from "postgres";
 import type { DbClient } from "./client.ts";
 import type * as schema from "./schema/index.ts";
 
@@ -24,15 +23,14 @@ export async function withTenant<T>(client: DbClient, tenantId: string, fn: (tx:
 }
 
 /**
- * withTenant's settings for ONE statement: a fragment for the statement to select from first
- * (`with scope as materialized (${tenantScope(client.sql, id)}) insert … select … from scope`). For writes on hot
- * paths, where BEGIN, set_config and COMMIT would be extra round trips: the statement is its own transaction, or one
- * of several pipelined in a transaction, each with its own scope (the settings are transaction-local and each scope
- * replaces the one before, so every statement runs under its own tenant's row-level security, as in withTenant).
+ * withTenant's settings for ONE statement that is its own transaction: a fragment for the statement to select from
+ * first (`with scope as materialized (${tenantScope(client, id)}) insert … select … from scope`). For single-statement
+ * writes on hot paths, where BEGIN, set_config and COMMIT would be three extra round trips; row-level security
+ * applies exactly as in withTenant (the settings are transaction-local, and this transaction is the statement).
  */
-export function tenantScope(sql: Sql | TransactionSql, tenantId: string) {
+export function tenantScope(client: DbClient, tenantId: string) {
   if (!UUID.test(tenantId)) throw new Error("tenantScope needs a tenant uuid");
-  return sql`select set_config('app.tenant_id', ${tenantId}, true) as tenant_scope, set_config('app.platform', '', true) as platform_scope`;
+  return client.sql`select set_config('app.tenant_id', ${tenantId}, true) as tenant_scope, set_config('app.platform', '', true) as platform_scope`;
 }
 
 /** Platform scope: rows that belong to no tenant (platform audit chain, platform API keys). Never tenant rows. */

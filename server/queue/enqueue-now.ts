@@ -1,12 +1,12 @@
 // One job at a time, when there is no domain write to share a transaction with (pg-boss's `send`, graphile-worker's
-// `addJob`). Concurrent callers share transactions and commits: while one write is in flight, the jobs that arrive
-// meanwhile wait for it and then go together in one transaction, one multi-row statement per tenant, each under its
-// own tenant's row-level security (tenantScope), pipelined in one round trip. Every caller still gets its job only
-// after the commit that made it durable; a lone caller pays one statement and one round trip. If a shared write
-// fails (one caller's bad input), each of its jobs is retried on its own, so only the bad one fails.
+// `addJob`). Callers that enqueue for the same tenant concurrently share statements and commits: while one write
+// for a tenant is in flight, that tenant's jobs that arrive meanwhile wait for it and then go together in one
+// multi-row statement (its own transaction, under the tenant's row-level security). Tenants write independently.
+// Every caller still gets its job only after the commit that made it durable; a lone caller pays one statement and
+// one round trip. If a shared write fails (one caller's bad input), each of its jobs is retried on its own, so only
+// the bad one fails.
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import type { Sql, TransactionSql } from "postgres";
 import type { DbClient } from "../../db/client.ts";
 import { isUuid, tenantScope, withTenant } from "../../db/tenant.ts";
 import { jobs } from "../../db/schema/index.ts";
@@ -27,7 +27,10 @@ class Enqueuer {
   private waiting: Pending[] = [];
   private writing = false;
 
-  constructor(private readonly client: DbClient) {}
+  constructor(
+    private readonly client: DbClient,
+    private readonly tenantId: string,
+  ) {}
 
   enqueue(input: EnqueueInput): Promise<{ job: JobRow; created: boolean }> {
     return new Promise((resolve, reject) => {
@@ -54,17 +57,7 @@ class Enqueuer {
   }
 
   private async write(batch: Pending[]) {
-    const byTenant = new Map<string, Pending[]>();
-    for (const p of batch) {
-      const group = byTenant.get(p.input.tenantId);
-      if (group) group.push(p);
-      else byTenant.set(p.input.tenantId, [p]);
-    }
-    const groups = [...byTenant];
-    const rows =
-      groups.length === 1
-        ? await this.insert(this.client.sql, groups[0]![0], groups[0]![1])
-        : (await this.client.sql.begin((tx) => groups.map(([tenantId, group]) => this.insert(tx, tenantId, group)))).flat();
+    const rows = await this.insert(batch);
     const inserted = new Map(rows.map((r) => [r.id as string, r]));
     for (const p of batch) {
       const row = inserted.get(p.id);
@@ -80,8 +73,9 @@ class Enqueuer {
     }
   }
 
-  /** One statement for a tenant's jobs, under its row-level security (tenantScope). */
-  private insert(on: Sql | TransactionSql, tenantId: string, group: Pending[]) {
+  /** One statement for the tenant's jobs, under its row-level security (tenantScope). */
+  private insert(group: Pending[]): Promise<Record<string, unknown>[]> {
+    const tenantId = this.tenantId;
     const now = new Date().toISOString();
     // One text parameter whatever the batch size: the jobs as a JSON array, turned into rows by PostgreSQL.
     const input = JSON.stringify(
@@ -104,8 +98,8 @@ class Enqueuer {
         run_after: x.runAfter ? x.runAfter.toISOString() : now,
       })),
     );
-    return on<Record<string, unknown>[]>`
-      with scope as materialized (${tenantScope(on, tenantId)})
+    return this.client.sql<Record<string, unknown>[]>`
+      with scope as materialized (${tenantScope(this.client, tenantId)})
       insert into jobs (id, tenant_id, job_type, requested_by, source_id, run_id, payload, scope, policy_bindings, credential_ref_id,
                         trace_id, idempotency_key, priority, max_attempts, time_budget_seconds, run_after)
       select u.id, ${tenantId}::uuid, u.job_type, u.requested_by, u.source_id, u.run_id, u.payload, u.scope, u.policy_bindings,
@@ -119,7 +113,7 @@ class Enqueuer {
   }
 }
 
-const enqueuers = new WeakMap<DbClient, Enqueuer>();
+const enqueuers = new WeakMap<DbClient, Map<string, Enqueuer>>();
 
 /**
  * Enqueues one job in its own durable write (shared with concurrent callers of the same client). Same answers as
@@ -127,7 +121,9 @@ const enqueuers = new WeakMap<DbClient, Enqueuer>();
  */
 export function enqueueJobNow(client: DbClient, input: EnqueueInput): Promise<{ job: JobRow; created: boolean }> {
   if (!isUuid(input.tenantId)) return Promise.reject(new Error("enqueueJobNow needs a tenant uuid"));
-  let e = enqueuers.get(client);
-  if (!e) enqueuers.set(client, (e = new Enqueuer(client)));
+  let byTenant = enqueuers.get(client);
+  if (!byTenant) enqueuers.set(client, (byTenant = new Map()));
+  let e = byTenant.get(input.tenantId);
+  if (!e) byTenant.set(input.tenantId, (e = new Enqueuer(client, input.tenantId)));
   return e.enqueue(input);
 }

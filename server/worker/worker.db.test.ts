@@ -348,7 +348,7 @@ describe("enqueueJobNow", () => {
     // A statement in tenant A's scope cannot write a row of tenant B: the scope is what row-level security checks.
     const { tenantScope } = await import("../../db/tenant.ts");
     await expect(
-      t.client.sql`with scope as materialized (${tenantScope(t.client.sql, tenantA)})
+      t.client.sql`with scope as materialized (${tenantScope(t.client, tenantA)})
         insert into jobs (tenant_id, job_type, requested_by, trace_id) select ${tenantB}::uuid, 'test.now', 't', 'x' from scope`,
     ).rejects.toThrow(/row-level security/);
 
@@ -367,8 +367,7 @@ describe("enqueueJobNow", () => {
 
 describe("enqueueJobNow under concurrency", () => {
   it("concurrent callers share writes, each gets its own job, and one bad input fails only its caller", async () => {
-    // (Writes are shared across tenants, one statement per tenant under its own scope in one transaction; a job for
-    // a tenant that does not exist fails on its own.)
+    // (Writes are shared per tenant; a job for a tenant that does not exist fails on its own.)
     const { enqueueJobNow } = await import("../queue/enqueue.ts");
     const missingTenant = "00000000-0000-4000-8000-000000000000";
     const calls = Array.from({ length: 200 }, (_, i) =>
