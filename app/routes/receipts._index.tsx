@@ -1,5 +1,6 @@
 // Receipts: every pushed document and fleet sync, newest first, filtered by source and status; with a source
-// chosen, that source's last-ingest health. While any receipt on the page is still moving, the page refreshes.
+// chosen, that source's last-ingest health. While any receipt on the page (or the health's latest) is still moving,
+// the page refreshes.
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import ingestStyles from "../styles/ingest.css";
 import { Form, Link, useLoaderData } from "@remix-run/react";
@@ -96,7 +97,8 @@ export default function ReceiptsPage() {
   const { filters, paged, receipts, nextCursor, sources, sourceNames, health } = useLoaderData<typeof loader>();
   const section = sectionById("receipts");
   const filtered = Object.keys(filters).length > 0;
-  useRefreshWhile(receipts.some((r) => !isSettled(r.status)));
+  // The list and the health panel are read in two queries: until both show the push settled, keep refreshing.
+  useRefreshWhile(receipts.some((r) => !isSettled(r.status)) || health?.health === "processing");
 
   return (
     <div className="page" data-testid="page-receipts">
