@@ -66,6 +66,9 @@ describe("queue", () => {
     const [node] = await t.owner.sql<{ kind: string; status: string }[]>`select kind, status from nodes where name = ${worker.id}`;
     expect(node).toEqual({ kind: "worker", status: "healthy" });
     await worker.stop();
+    // Every claim this worker made was reported done and its lease row dropped (nothing left for the reaper).
+    const [claims] = await t.owner.sql<{ n: number }[]>`select count(*)::int as n from job_leases where lease_owner = ${worker.id}`;
+    expect(claims).toEqual({ n: 0 });
     const [stopped] = await t.owner.sql<{ status: string; stopped_at: Date | null }[]>`select status, stopped_at from nodes where name = ${worker.id}`;
     expect(stopped!.status).toBe("stopped");
     expect(stopped!.stopped_at).not.toBeNull();
