@@ -340,6 +340,12 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     runningCount++;
     const t0 = performance.now();
     const ctx = new Attempt(entry);
+    /**
+     * True once this attempt's outcome is recorded (or the job is no longer ours): only then may its claim's lease
+     * row go. An outcome that could not be written (the database was away) leaves the row, so the reaper finds the
+     * job when its lease runs out.
+     */
+    let settled = false;
     // The time budget is enforced by the sweep below (every BUDGET_SWEEP_MS), not by a timer per job.
     entry.budgetEndsAt = Date.now() + job.timeBudgetSeconds * 1000;
     try {
@@ -372,9 +378,12 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
           if (!done.length) throw Object.assign(new Error("lease lost before completion"), { leaseLost: true });
           await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify({ tenant_id: job.tenantId, job_id: job.id, run_id: job.runId, kind: "status" })})`);
         });
+        settled = true;
       } else {
+        // Completed in the same call that drops the claim's lease row (or in neither, if that call fails).
         toComplete.push(job.id);
         completeSoon();
+        settled = true;
       }
       if (ctx.logged) ctx.logFile().write("info", "succeeded");
     } catch (err) {
@@ -382,18 +391,28 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       const reason = entry.reason;
       if (reason === "shutdown") {
         ctx.log("warn", "worker shutting down: lease released, the job will run again");
-        await queue.release([job.id]).catch(() => {});
+        settled = await queue.release([job.id]).then(
+          () => true,
+          () => false,
+        );
       } else if (reason === "lease_lost" || e.leaseLost) {
         ctx.log("warn", "lease lost: another worker owns this job now; this attempt's results were discarded");
+        settled = true;
       } else {
         const status = reason === "cancelled" ? "cancelled" : reason === "timed_out" || e.finalStatus === "timed_out" ? "timed_out" : "failed";
         const message = reason === "timed_out" ? `time budget of ${job.timeBudgetSeconds} s exceeded` : reason === "cancelled" ? "cancelled" : e.message || String(err);
         const retry = status === "failed" && !e.permanent && isTransient(err) ? (RETRY_DELAYS_SECONDS[job.attempts - 1] ?? null) : null;
         ctx.log(status === "failed" ? "error" : "warn", retry !== null ? `${message} (transient: retrying in ${retry} s)` : message);
-        const row = await queue.fail(job.id, message, retry, status).catch((failErr) => {
-          log.error({ err: failErr, job: job.id }, "could not record a job failure");
-          return null;
-        });
+        const row = await queue.fail(job.id, message, retry, status).then(
+          (r) => {
+            settled = true;
+            return r;
+          },
+          (failErr) => {
+            log.error({ err: failErr, job: job.id }, "could not record a job failure");
+            return null;
+          },
+        );
         if (row && row.status !== "queued") await finalFailure(def, job, status, message, reason ? undefined : err);
       }
     } finally {
@@ -404,7 +423,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       if (!entry.abandoned) {
         held.delete(job.id);
         runningCount--;
-        leaveLease(entry);
+        if (settled) leaveLease(entry);
       }
       // The freed slot takes the next buffered job at once, even while the loop waits for a claim to return.
       startBuffered();
@@ -539,9 +558,16 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       if (claimed.length) leaseJobs.set(claimed[0]!.leaseId, claimed.length);
       if (stopping) {
-        await queue.release(claimed.map((c) => c.job.id)).catch(() => {});
-        if (claimed.length) leasesDone.push(claimed[0]!.leaseId);
-        leaseJobs.delete(claimed[0]?.leaseId ?? -1);
+        if (claimed.length) {
+          const leaseId = claimed[0]!.leaseId;
+          leaseJobs.delete(leaseId);
+          // The claim's row goes only if the jobs went back (else the reaper finds them when their leases run out).
+          const released = await queue.release(claimed.map((c) => c.job.id)).then(
+            () => true,
+            () => false,
+          );
+          if (released) leasesDone.push(leaseId);
+        }
         break;
       }
       for (const { job, facts, leaseId } of claimed) {
@@ -587,8 +613,13 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       // Jobs still waiting in the local buffer never started: give them back at once, without spending an attempt.
       const waiting = buffer.splice(0);
       for (const a of waiting) held.delete(a.job.id);
-      if (waiting.length) await queue.release(waiting.map((a) => a.job.id)).catch(() => {});
-      for (const a of waiting) leaveLease(a);
+      if (waiting.length) {
+        const released = await queue.release(waiting.map((a) => a.job.id)).then(
+          () => true,
+          () => false,
+        );
+        if (released) for (const a of waiting) leaveLease(a);
+      }
       const deadline = Date.now() + graceMs;
       while (runningCount && Date.now() < deadline) await sleep(25);
       for (const a of held.values()) {
