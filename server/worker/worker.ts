@@ -231,11 +231,20 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   const leaseJobs = new Map<number, number>();
   const leaveLease = (a: Active) => {
     const left = (leaseJobs.get(a.leaseId) ?? 1) - 1;
-    if (left > 0) return leaseJobs.set(a.leaseId, left);
+    if (left > 0) {
+      leaseJobs.set(a.leaseId, left);
+      return;
+    }
     leaseJobs.delete(a.leaseId);
     leasesDone.push(a.leaseId);
     completeSoon();
   };
+  /** Give leases back without spending an attempt; false when that could not be written (the reaper will do it). */
+  const giveBack = (ids: string[]) =>
+    queue.release(ids).then(
+      () => true,
+      () => false,
+    );
   let completeTimer: NodeJS.Timeout | undefined;
   let completing: Promise<unknown> = Promise.resolve();
   const takeCompletions = () => {
@@ -391,10 +400,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       const reason = entry.reason;
       if (reason === "shutdown") {
         ctx.log("warn", "worker shutting down: lease released, the job will run again");
-        settled = await queue.release([job.id]).then(
-          () => true,
-          () => false,
-        );
+        settled = await giveBack([job.id]);
       } else if (reason === "lease_lost" || e.leaseLost) {
         ctx.log("warn", "lease lost: another worker owns this job now; this attempt's results were discarded");
         settled = true;
@@ -556,20 +562,12 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       } finally {
         claimingWant -= want;
       }
-      if (claimed.length) leaseJobs.set(claimed[0]!.leaseId, claimed.length);
       if (stopping) {
-        if (claimed.length) {
-          const leaseId = claimed[0]!.leaseId;
-          leaseJobs.delete(leaseId);
-          // The claim's row goes only if the jobs went back (else the reaper finds them when their leases run out).
-          const released = await queue.release(claimed.map((c) => c.job.id)).then(
-            () => true,
-            () => false,
-          );
-          if (released) leasesDone.push(leaseId);
-        }
+        // The claim's row goes only if the jobs went back (else the reaper finds them when their leases run out).
+        if (claimed.length && (await giveBack(claimed.map((c) => c.job.id)))) leasesDone.push(claimed[0]!.leaseId);
         break;
       }
+      if (claimed.length) leaseJobs.set(claimed[0]!.leaseId, claimed.length);
       for (const { job, facts, leaseId } of claimed) {
         const entry: Active = { job, facts, leaseId, started: false, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt };
         held.set(job.id, entry);
@@ -613,13 +611,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       // Jobs still waiting in the local buffer never started: give them back at once, without spending an attempt.
       const waiting = buffer.splice(0);
       for (const a of waiting) held.delete(a.job.id);
-      if (waiting.length) {
-        const released = await queue.release(waiting.map((a) => a.job.id)).then(
-          () => true,
-          () => false,
-        );
-        if (released) for (const a of waiting) leaveLease(a);
-      }
+      if (waiting.length && (await giveBack(waiting.map((a) => a.job.id)))) for (const a of waiting) leaveLease(a);
       const deadline = Date.now() + graceMs;
       while (runningCount && Date.now() < deadline) await sleep(25);
       for (const a of held.values()) {
