@@ -65,7 +65,7 @@ beforeAll(async () => {
   const [job] = await withTenant(t.client, tenantId, (tx) => tx.select().from(jobs).where(eq(jobs.id, started.body.job_id as string)));
   const outcome = await sourceCollectHandler.handler({
     rt,
-    job: { ...job!, status: "running", attempts: 1 },
+    job: { ...job!, attempts: 1 },
     signal: new AbortController().signal,
     log: () => {},
     redact: () => {},

@@ -8,7 +8,7 @@ import { evidenceServices } from "../evidence/evidence.service.ts";
 import { sha256Hex } from "../evidence/evidence-store.ts";
 import { freshStages } from "../domain/runs/stages.ts";
 import type { HandlerDefinition, JobContext, JobOutcome } from "../worker/handler.ts";
-import type { JobRow } from "../queue/enqueue.ts";
+import type { ClaimedJob } from "../queue/queue.ts";
 import { INVENTORY_FORMAT, isInventoryDocument, type InventoryDocument } from "./inventory.ts";
 import { materializeGraph } from "./materialize.service.ts";
 import { evaluateOutcome } from "./evaluate-outcome.ts";
@@ -103,7 +103,7 @@ export async function runRematerialize(ctx: JobContext): Promise<JobOutcome> {
 }
 
 /** A failed, cancelled or timed-out rematerialize: on the stage that was running and on the run. */
-async function recordFailure(tx: Tx, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string): Promise<void> {
+async function recordFailure(tx: Tx, job: ClaimedJob, status: "failed" | "cancelled" | "timed_out", error: string): Promise<void> {
   if (!job.runId) return;
   const [run] = await tx.select().from(runs).where(eq(runs.id, job.runId));
   if (!run) return;

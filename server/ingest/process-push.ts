@@ -21,7 +21,7 @@ import { materializeGraph, type MaterializeResult } from "../findings/materializ
 import { INVENTORY_EVIDENCE_KIND, INVENTORY_FORMAT } from "../findings/inventory.ts";
 import { evaluateOutcome, recordCollectFailure } from "../worker/handlers/source-collect.ts";
 import type { HandlerDefinition, JobContext, JobOutcome } from "../worker/handler.ts";
-import type { JobRow } from "../queue/enqueue.ts";
+import type { ClaimedJob } from "../queue/queue.ts";
 import { DocumentError } from "./json-stream.ts";
 import { readDocument } from "./document-reader.ts";
 import { documentFormats, type DocumentFormat, type IngestGraph } from "./graph.ts";
@@ -47,7 +47,7 @@ async function saveStages(tx: Tx, runId: string, stages: Stages, extra: PgUpdate
   return updated.length > 0;
 }
 
-function payloadOf(job: JobRow): { receiptId: string; channel: IngestChannel } {
+function payloadOf(job: ClaimedJob): { receiptId: string; channel: IngestChannel } {
   const receiptId = job.payload.receipt_id;
   const channel = job.payload.channel;
   if (typeof receiptId !== "string" || (channel !== "result_push" && channel !== "fleet_sync")) throw permanent("An ingest.process job needs a receipt_id and a channel");
@@ -307,7 +307,7 @@ async function linkFindings(tx: Tx, tenantId: string, receiptId: string, sourceI
 }
 
 /** A final failure outside the document (timeout, cancel, storage): the receipt fails, naming the stage. */
-async function recordIngestFailure(tx: Tx, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string): Promise<void> {
+async function recordIngestFailure(tx: Tx, job: ClaimedJob, status: "failed" | "cancelled" | "timed_out", error: string): Promise<void> {
   const receiptId = typeof job.payload.receipt_id === "string" ? job.payload.receipt_id : null;
   if (receiptId) {
     const [run] = job.runId ? await tx.select({ stages: runs.stages }).from(runs).where(eq(runs.id, job.runId)) : [];

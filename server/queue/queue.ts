@@ -10,6 +10,30 @@ type RawJob = Record<string, unknown>;
 export const WAKE_GATE_KEY = 7_204_118_320;
 export const WAKE_IDLE_KEY = 7_204_118_321;
 
+/**
+ * What a claim carries of a job: what running it needs, not its history or outcome (a claimed job is running, under
+ * the claimer's lease). Named as the claim function's columns (drizzle/0024), so claimed rows are used as they arrive.
+ */
+export type ClaimedJob = Pick<
+  JobRow,
+  | "id"
+  | "tenantId"
+  | "sourceId"
+  | "runId"
+  | "jobType"
+  | "priority"
+  | "payload"
+  | "scope"
+  | "policyBindings"
+  | "credentialRefId"
+  | "requestedBy"
+  | "traceId"
+  | "attempts"
+  | "maxAttempts"
+  | "timeBudgetSeconds"
+  | "cancelRequested"
+>;
+
 /** What the worker re-checks at claim time before running a job. */
 export interface JobFacts {
   tenant_exists: boolean;
@@ -56,6 +80,9 @@ export function toJobRow(r: RawJob): JobRow {
   return row;
 }
 
+/** A claimed job with its authorization facts and the id of its claim's row in job_leases (a bigint, as text). */
+export type ClaimedRow = ClaimedJob & JobFacts & { leaseId: string };
+
 export interface ReapedJob {
   id: string;
   tenant_id: string;
@@ -72,8 +99,8 @@ export class QueueClient {
     readonly workerId: string,
   ) {}
 
-  async claim(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<JobRow[]> {
-    return (await this.claimWithFacts(limit, leaseSeconds, types, tenants)).map((c) => c.job);
+  async claim(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<ClaimedJob[]> {
+    return this.claimWithFacts(limit, leaseSeconds, types, tenants);
   }
 
   /**
@@ -88,20 +115,11 @@ export class QueueClient {
     types: string[] | null = null,
     tenants: string[] | null = null,
     done: string[] = [],
-    doneLeases: number[] = [],
-  ): Promise<{ job: JobRow; facts: JobFacts; leaseId: number }[]> {
-    const rows = await this.sql<RawJob[]>`
+    doneLeases: string[] = [],
+  ): Promise<ClaimedRow[]> {
+    // One object per claimed job, used as it arrives: the job, its facts and its claim's id side by side.
+    return this.sql<ClaimedRow[]>`
       select * from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[], ${done}::uuid[], ${doneLeases}::bigint[])`;
-    return rows.map((raw) => ({
-      job: toJobRow(raw),
-      facts: {
-        tenant_exists: raw.fact_tenant_exists === true,
-        source_status: (raw.fact_source_status as string | null) ?? null,
-        source_deleted: (raw.fact_source_deleted as boolean | null) ?? null,
-        credential_ref_exists: raw.fact_credential_ref_exists === true,
-      },
-      leaseId: Number(raw.lease_id),
-    }));
   }
 
   async renew(ids: string[], leaseSeconds: number): Promise<{ id: string; cancel_requested: boolean }[]> {
@@ -110,7 +128,7 @@ export class QueueClient {
   }
 
   /** Complete jobs finished without side effects, and drop claim rows whose jobs have all left this worker. */
-  async complete(ids: string[], leases: number[] = []): Promise<string[]> {
+  async complete(ids: string[], leases: string[] = []): Promise<string[]> {
     if (!ids.length && !leases.length) return [];
     const rows = await this.sql<{ cairn_queue_complete: string }[]>`select cairn_queue_complete from cairn_queue_complete(${this.workerId}, ${ids}::uuid[], ${leases}::bigint[])`;
     return rows.map((r) => r.cairn_queue_complete);

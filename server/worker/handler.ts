@@ -1,11 +1,12 @@
 // What a job handler is given and may return. Handlers are registered per job type (server/worker/handlers.ts).
 import type { Tx } from "../../db/tenant.ts";
-import type { JobRow } from "../queue/enqueue.ts";
+import type { ClaimedJob } from "../queue/queue.ts";
 import type { Runtime } from "../runtime.ts";
 
 export interface JobContext {
   rt: Runtime;
-  job: JobRow;
+  /** The job as its claim carries it (what running it needs; server/queue/queue.ts). */
+  job: ClaimedJob;
   /** Fires when the job is cancelled, its time budget runs out, its lease is lost, or the worker shuts down. */
   signal: AbortSignal;
   /** Appends a line to the job's stored log (bounded; secret values registered with `redact` are replaced). */
@@ -35,7 +36,7 @@ export interface HandlerDefinition {
    * the error the handler threw when that is what ended the job (not a cancellation, the job's own time budget or the
    * reaper), so the handler can record what it carries (a connector's budget status, where its output went wrong).
    */
-  onFinalFailure?(tx: Tx, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string, cause?: unknown): Promise<void>;
+  onFinalFailure?(tx: Tx, job: ClaimedJob, status: "failed" | "cancelled" | "timed_out", error: string, cause?: unknown): Promise<void>;
 }
 
 /**

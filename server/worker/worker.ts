@@ -15,7 +15,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Runtime } from "../runtime.ts";
 import { withTenant, type Tx } from "../../db/tenant.ts";
 import { jobs, nodes, runs } from "../../db/schema/index.ts";
-import { QueueClient, WAKE_GATE_KEY, WAKE_IDLE_KEY, type JobFacts, type ReapedJob } from "../queue/queue.ts";
+import { QueueClient, WAKE_GATE_KEY, WAKE_IDLE_KEY, type ClaimedJob, type ClaimedRow, type JobFacts, type ReapedJob } from "../queue/queue.ts";
 import { CANCEL_CHANNEL, EVENTS_CHANNEL, JOBS_CHANNEL, type JobRow } from "../queue/enqueue.ts";
 import { isTransient, RETRY_DELAYS_SECONDS, type HandlerDefinition, type HandlerErrorFlags, type JobContext } from "./handler.ts";
 import { JobLog } from "./job-log.ts";
@@ -58,10 +58,12 @@ const COMPLETE_BATCH_MAX = 500;
 type StopReason = "cancelled" | "timed_out" | "lease_lost" | "shutdown";
 
 interface Active {
-  job: JobRow;
+  job: ClaimedJob;
   facts: JobFacts;
   /** The claim this job came with (its row in job_leases). */
-  leaseId: number;
+  leaseId: string;
+  /** When this attempt started (set when the job leaves the local buffer). */
+  startedAt?: Date;
   /** Created when the handler first asks for its signal (most short jobs never do). */
   controller?: AbortController;
   reason?: StopReason;
@@ -82,7 +84,7 @@ export interface Worker {
   nodeId: string;
   stop(graceMs?: number): Promise<void>;
   /** Jobs this worker is running right now. */
-  running(): JobRow[];
+  running(): ClaimedJob[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -140,7 +142,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     .returning();
   const runningJobs = () => [...held.values()].filter((a) => a.started);
   const heartbeat = async (status = "healthy") => {
-    const current = runningJobs().map((a) => ({ job_id: a.job.id, tenant_id: a.job.tenantId, job_type: a.job.jobType, started_at: (a.job.startedAt ?? new Date()).toISOString() }));
+    const current = runningJobs().map((a) => ({ job_id: a.job.id, tenant_id: a.job.tenantId, job_type: a.job.jobType, started_at: (a.startedAt ?? new Date()).toISOString() }));
     await rt.db.db
       .update(nodes)
       .set({ lastHeartbeatAt: new Date(), runningJobs: current, status, ...(status === "stopped" ? { stoppedAt: new Date() } : {}) })
@@ -226,9 +228,9 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   // round trip, one transaction); when no claim is in flight they are flushed on their own after completeBatchMs.
   // A claim whose jobs have all left this worker (completed, failed, given back) has its lease row dropped with them.
   let toComplete: string[] = [];
-  let leasesDone: number[] = [];
+  let leasesDone: string[] = [];
   /** Jobs of each claim still held by this worker. */
-  const leaseJobs = new Map<number, number>();
+  const leaseJobs = new Map<string, number>();
   const leaveLease = (a: Active) => {
     const left = (leaseJobs.get(a.leaseId) ?? 1) - 1;
     if (left > 0) {
@@ -288,7 +290,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     }
   };
 
-  async function finalFailure(def: HandlerDefinition | undefined, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string, cause?: unknown) {
+  async function finalFailure(def: HandlerDefinition | undefined, job: ClaimedJob, status: "failed" | "cancelled" | "timed_out", error: string, cause?: unknown) {
     try {
       await withTenant(rt.db, job.tenantId, async (tx) => {
         if (def?.onFinalFailure) await def.onFinalFailure(tx, job, status, error, cause);
@@ -308,7 +310,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
    */
   class Attempt implements JobContext {
     readonly rt = rt;
-    readonly job: JobRow;
+    readonly job: ClaimedJob;
     /** True once a line was written: the attempt line went first, and success is logged too. */
     logged = false;
     private jobLog: JobLog | undefined;
@@ -345,6 +347,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     const { job, facts } = entry;
     const def = handlers.get(job.jobType);
     entry.started = true;
+    entry.startedAt = new Date();
     entry.deadline = Date.now() + job.timeBudgetSeconds * 1000 + ABANDON_AFTER_MS;
     runningCount++;
     const t0 = performance.now();
@@ -546,7 +549,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         else await waitForWake(pollMs);
         continue;
       }
-      let claimed: { job: JobRow; facts: JobFacts; leaseId: number }[] = [];
+      let claimed: ClaimedRow[] = [];
       claimingWant += want;
       const claimedAt = Date.now();
       try {
@@ -564,13 +567,14 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       if (stopping) {
         // The claim's row goes only if the jobs went back (else the reaper finds them when their leases run out).
-        if (claimed.length && (await giveBack(claimed.map((c) => c.job.id)))) leasesDone.push(claimed[0]!.leaseId);
+        if (claimed.length && (await giveBack(claimed.map((c) => c.id)))) leasesDone.push(claimed[0]!.leaseId);
         break;
       }
       if (claimed.length) leaseJobs.set(claimed[0]!.leaseId, claimed.length);
-      for (const { job, facts, leaseId } of claimed) {
-        const entry: Active = { job, facts, leaseId, started: false, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt };
-        held.set(job.id, entry);
+      for (const row of claimed) {
+        // The claimed row is both the job and its facts: no copy per job.
+        const entry: Active = { job: row, facts: row, leaseId: row.leaseId, started: false, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt };
+        held.set(row.id, entry);
         buffer.push(entry);
       }
       startBuffered();

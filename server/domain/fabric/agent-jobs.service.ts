@@ -9,7 +9,7 @@ import { withPlatform, withTenant } from "../../../db/tenant.ts";
 import { jobs, nodeRoleAssignments, nodeServiceInstances, runs, sources } from "../../../db/schema/index.ts";
 import type { Runtime } from "../../runtime.ts";
 import { AppError } from "../../errors.ts";
-import { QueueClient, type JobFacts } from "../../queue/queue.ts";
+import { QueueClient, type ClaimedJob as QueuedJobClaim, type JobFacts } from "../../queue/queue.ts";
 import { EVENTS_CHANNEL, type JobRow } from "../../queue/enqueue.ts";
 import { builtInHandlers } from "../../worker/handlers.ts";
 import { isTransient, RETRY_DELAYS_SECONDS, type HandlerDefinition, type JobContext } from "../../worker/handler.ts";
@@ -82,7 +82,7 @@ function claimGroups(scopes: { tenantId: string | null; jobTypes: string[] }[], 
 }
 
 /** The final state of a job that will not run again: the handler's own bookkeeping, or the run marked. */
-async function finalFailure(rt: Runtime, job: JobRow, status: "failed" | "cancelled" | "timed_out", error: string) {
+async function finalFailure(rt: Runtime, job: QueuedJobClaim, status: "failed" | "cancelled" | "timed_out", error: string) {
   const def = handlerFor(job.jobType);
   await withTenant(rt.db, job.tenantId, async (tx) => {
     if (def?.onFinalFailure) await def.onFinalFailure(tx, job, status, error);
@@ -116,7 +116,7 @@ async function reapIfDue(rt: Runtime): Promise<void> {
 }
 
 /** Why a claimed job must not run on this node (the worker's claim-time checks), or null. */
-async function refusal(rt: Runtime, job: JobRow, facts: JobFacts): Promise<{ message: string; permanent: boolean } | null> {
+async function refusal(rt: Runtime, job: QueuedJobClaim, facts: JobFacts): Promise<{ message: string; permanent: boolean } | null> {
   if (!facts.tenant_exists) return { message: "the job's tenant no longer exists", permanent: true };
   if (job.sourceId && (facts.source_deleted !== false || facts.source_status !== "active")) return { message: "the source was deleted or disabled after this job was queued", permanent: true };
   if (!facts.credential_ref_exists) return { message: "the credential reference this job uses was deleted", permanent: true };
@@ -145,10 +145,11 @@ export async function claimJobs(rt: Runtime, principal: AgentPrincipal, input: {
   for (const group of claimGroups(scopes.running, input.job_types)) {
     const want = input.limit - out.length;
     if (want <= 0) break;
-    for (const { job, facts } of await queue.claimWithFacts(want, AGENT_LEASE_SECONDS, group.types, group.tenants)) {
+    // Each claimed row is the job and its authorization facts side by side.
+    for (const job of await queue.claimWithFacts(want, AGENT_LEASE_SECONDS, group.types, group.tenants)) {
       const log = new JobLog(rt.db, job);
       log.write("info", `attempt ${job.attempts} of ${job.maxAttempts} on node ${principal.node.name} (${principal.node.id}) in cluster ${principal.cluster.slug}`);
-      const refused = await refusal(rt, job, facts);
+      const refused = await refusal(rt, job, job);
       if (refused) {
         log.write("error", refused.message);
         await log.flush();

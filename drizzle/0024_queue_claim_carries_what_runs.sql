@@ -1,0 +1,92 @@
+-- A claim carries what running the job needs, not its history or outcome: the worker parses every claimed row, and
+-- for short jobs parsing 31 columns (five timestamps among them) and copying them into a second object was a fifth
+-- of the worker's CPU and most of its garbage. Columns are named as the worker's ClaimedJob and JobFacts read them
+-- (server/queue/queue.ts), so the row is used as it arrives. Dropped from the answer: status (running), lease owner
+-- (the caller) and expiry, idempotency key, run_after, last error, result, created/started/finished times.
+-- The body is 0023's but for the columns the claim keeps and answers with.
+DROP FUNCTION IF EXISTS cairn_queue_claim(text, int, int, text[], uuid[], uuid[], bigint[]);
+--> statement-breakpoint
+CREATE FUNCTION cairn_queue_claim(p_worker text, p_limit int, p_lease_seconds int, p_types text[] DEFAULT NULL, p_tenants uuid[] DEFAULT NULL,
+  p_done uuid[] DEFAULT '{}', p_done_leases bigint[] DEFAULT '{}')
+RETURNS TABLE ("id" uuid, "tenantId" uuid, "sourceId" uuid, "runId" uuid, "jobType" text, "priority" int, "payload" jsonb, "scope" jsonb,
+  "policyBindings" jsonb, "credentialRefId" uuid, "requestedBy" text, "traceId" text, "attempts" int, "maxAttempts" int,
+  "timeBudgetSeconds" int, "cancelRequested" boolean, "leaseId" bigint,
+  tenant_exists boolean, source_status text, source_deleted boolean, credential_ref_exists boolean)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp SET enable_bitmapscan = off AS $$
+#variable_conflict use_column
+DECLARE
+  v_lease bigint := nextval('job_leases_id_seq');
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  IF cardinality(p_done) > 0 OR cardinality(p_done_leases) > 0 THEN
+    PERFORM cairn_queue_complete(p_worker, p_done, p_done_leases);
+  END IF;
+  RETURN QUERY
+  WITH RECURSIVE ready(tenant_id) AS (
+    (SELECT q.tenant_id FROM job_queue q ORDER BY q.tenant_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT q.tenant_id FROM job_queue q WHERE q.tenant_id > r.tenant_id ORDER BY q.tenant_id LIMIT 1)
+    FROM ready r WHERE r.tenant_id IS NOT NULL
+  ),
+  tenants_ready AS (
+    SELECT r.tenant_id,
+      CASE WHEN p_worker LIKE 'node:%' THEN NULL ELSE (
+        SELECT array_agg(DISTINCT jt) FROM node_role_assignments a CROSS JOIN LATERAL unnest(a.job_types) AS jt
+        WHERE a.status = 'active' AND a.tenant_id = r.tenant_id) END AS reserved
+    FROM ready r WHERE r.tenant_id IS NOT NULL AND (p_tenants IS NULL OR r.tenant_id = ANY (p_tenants))
+  ),
+  share AS (
+    SELECT greatest(1, ceil(p_limit::numeric / greatest(1, (SELECT count(*) FROM tenants_ready))))::int AS n
+  ),
+  picked AS MATERIALIZED (
+    SELECT c.job_id, row_number() OVER (ORDER BY c.rn) AS ord FROM tenants_ready t
+    CROSS JOIN LATERAL (
+      SELECT x.job_id, row_number() OVER () AS rn FROM (
+        SELECT q.job_id FROM job_queue q
+        WHERE q.tenant_id = t.tenant_id AND q.run_after <= now()
+          AND (p_types IS NULL OR q.job_type = ANY (p_types))
+          AND (t.reserved IS NULL OR q.job_type <> ALL (t.reserved))
+        ORDER BY q.priority DESC NULLS LAST, q.run_after
+        LIMIT (SELECT n FROM share)
+        FOR UPDATE SKIP LOCKED
+      ) x
+    ) c
+    ORDER BY c.rn
+    LIMIT p_limit
+  ),
+  popped AS (
+    DELETE FROM job_queue q USING picked p WHERE q.job_id = p.job_id RETURNING q.job_id, p.ord
+  ),
+  claimed AS MATERIALIZED (
+    UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = p_worker,
+      lease_expires_at = now() + make_interval(secs => p_lease_seconds), started_at = coalesce(j.started_at, now())
+    FROM popped p WHERE j.id = p.job_id AND j.status = 'queued'
+    RETURNING j.id, j.tenant_id, j.source_id, j.run_id, j.job_type, j.priority, j.payload, j.scope, j.policy_bindings,
+      j.credential_ref_id, j.requested_by, j.trace_id, j.attempts, j.max_attempts, j.time_budget_seconds, j.cancel_requested, p.ord
+  ),
+  leased AS (
+    INSERT INTO job_leases (id, lease_owner, job_ids, expires_at)
+    SELECT v_lease, p_worker, array_agg(c.id), now() + make_interval(secs => p_lease_seconds) FROM claimed c HAVING count(*) > 0
+  ),
+  keys AS (
+    SELECT DISTINCT c.tenant_id, c.source_id, c.credential_ref_id FROM claimed c
+  ),
+  facts AS MATERIALIZED (
+    SELECT k.tenant_id, k.source_id, k.credential_ref_id,
+      EXISTS (SELECT 1 FROM tenants t WHERE t.id = k.tenant_id) AS tenant_exists,
+      s.status AS source_status, s.deleted_at IS NOT NULL AS source_deleted,
+      (k.credential_ref_id IS NULL OR EXISTS (SELECT 1 FROM credential_refs cr WHERE cr.id = k.credential_ref_id AND cr.tenant_id = k.tenant_id)) AS credential_ref_exists
+    FROM keys k LEFT JOIN sources s ON s.id = k.source_id AND s.tenant_id = k.tenant_id
+  )
+  SELECT c.id, c.tenant_id, c.source_id, c.run_id, c.job_type, c.priority, c.payload, c.scope, c.policy_bindings, c.credential_ref_id,
+    c.requested_by, c.trace_id, c.attempts, c.max_attempts, c.time_budget_seconds, c.cancel_requested, v_lease,
+    f.tenant_exists, f.source_status, f.source_deleted, f.credential_ref_exists
+  FROM claimed c JOIN facts f ON f.tenant_id = c.tenant_id AND f.source_id IS NOT DISTINCT FROM c.source_id
+    AND f.credential_ref_id IS NOT DISTINCT FROM c.credential_ref_id
+  ORDER BY c.ord;
+END
+$$;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION cairn_queue_claim(text, int, int, text[], uuid[], uuid[], bigint[]) FROM PUBLIC;
+--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION cairn_queue_claim(text, int, int, text[], uuid[], uuid[], bigint[]) TO cairn_app;
