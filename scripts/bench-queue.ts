@@ -6,7 +6,7 @@
 //
 //   npm run bench:queue -- [--rounds 3] [--jobs 20000] [--single 2000] [--callers 10] [--concurrency 10]
 //                          [--latency 200] [--gap-ms 20] [--tenants 4] [--systems cairn,graphile-worker,pg-boss,bare]
-//                          [--scenarios drain,single,pickup]
+//                          [--scenarios drain,single,pickup] [--cairn-prefetch 1000] [--cairn-lanes 1]
 //                          [--json results.json]
 //
 // Metrics: batch enqueue (jobs in transactions of 1,000), single enqueue (one job per call, 10 concurrent callers;
@@ -42,6 +42,8 @@ const { values: opts } = parseArgs({
     single: { type: "string", default: "2000" },
     callers: { type: "string", default: "10" },
     concurrency: { type: "string", default: "10" },
+    "cairn-prefetch": { type: "string", default: "1000" },
+    "cairn-lanes": { type: "string", default: "1" },
     latency: { type: "string", default: "200" },
     "gap-ms": { type: "string", default: "20" },
     tenants: { type: "string", default: "4" },
@@ -154,6 +156,8 @@ function cairnSystem(urls: Urls, tenants: string[]): System {
     async startWorker(onJob) {
       const worker = await startWorker(cairnRuntime(app, owner), {
         concurrency: CONCURRENCY,
+        maxPrefetch: Number(opts["cairn-prefetch"]),
+        claimLanes: Number(opts["cairn-lanes"]),
         handlers: [{ jobType: "bench.noop", handler: async (ctx) => onJob((ctx.job.payload as { i: number }).i) }],
       });
       return { stop: () => worker.stop() };
@@ -461,7 +465,7 @@ function otherCores(a: CpuSnapshot, b: CpuSnapshot): number {
 const here = fileURLToPath(import.meta.url);
 
 function spawnChild(name: SystemName, urls: Urls): Promise<{ child: ChildProcess; progress: ChildProgress }> {
-  const child = fork(here, ["--child", name, "--concurrency", String(CONCURRENCY)], {
+  const child = fork(here, ["--child", name, "--concurrency", String(CONCURRENCY), "--cairn-prefetch", String(opts["cairn-prefetch"]), "--cairn-lanes", String(opts["cairn-lanes"])], {
     execArgv: process.execArgv,
     env: { ...process.env, BENCH_QUEUE_URLS: JSON.stringify(urls) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],

@@ -74,6 +74,18 @@ describe("queue", () => {
     expect(stopped!.stopped_at).not.toBeNull();
   });
 
+  it("with two claim lanes, short jobs still run once each and every claim row is dropped", async () => {
+    await withTenant(t.client, tenantA, (tx) => enqueueJobs(tx, Array.from({ length: 2000 }, () => ({ tenantId: tenantA, jobType: "test.lanes", requestedBy: "test" }))));
+    const seen: string[] = [];
+    const worker = await startWorker(rt, { concurrency: 4, claimLanes: 2, handlers: [{ jobType: "test.lanes", handler: async (ctx) => void seen.push(ctx.job.id) }] });
+    await waitFor(() => statusCounts("test.lanes"), (c) => c.succeeded === 2000);
+    await worker.stop();
+    expect(seen.length).toBe(2000);
+    expect(new Set(seen).size).toBe(2000);
+    const [claims] = await t.owner.sql<{ n: number }[]>`select count(*)::int as n from job_leases where lease_owner = ${worker.id}`;
+    expect(claims).toEqual({ n: 0 });
+  });
+
   it("1,000 concurrent submissions with one idempotency key make one job", async () => {
     const submit = () => withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.idem", requestedBy: "test", idempotencyKey: "same-key" }));
     const results = await Promise.all(Array.from({ length: 1000 }, () => submit().catch((err: Error) => err)));

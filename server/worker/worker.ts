@@ -35,7 +35,11 @@ export interface WorkerOptions {
   reapIntervalMs?: number;
   /** Most jobs claimed ahead of free slots (only when jobs are short; see PREFETCH_BUDGET_MS). 0 turns it off. */
   maxPrefetch?: number;
-  /** Claims in flight at once while prefetching (default 2); 1 claims strictly one after another. */
+  /**
+   * Claims in flight at once while prefetching (default 1: one after another). A second lane overlaps round trips,
+   * but its claim skips past the rows the first one holds: measured, it cost PostgreSQL about a quarter more CPU
+   * per job and drained no faster (docs/benchmarks.md).
+   */
   claimLanes?: number;
 }
 
@@ -515,8 +519,8 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   const heartbeatTimer = setInterval(() => void heartbeat().catch((err) => log.warn({ err: (err as Error).message }, "heartbeat failed")), 5_000);
 
   // Claim lanes. Lane 0 claims whenever a slot is free or the local buffer runs low, and it alone marks the worker
-  // idle when the queue is empty. While jobs are short (prefetching) and the last claim came back full, lane 1
-  // claims too, so one claim's round trip overlaps another's and the buffer never waits on a single connection.
+  // idle when the queue is empty. With claimLanes 2, while jobs are short (prefetching) and the last claim came back
+  // full, lane 1 claims too, so one claim's round trip overlaps another's.
   let claimingWant = 0;
   let moreQueued = false;
   let wakeLane1: (() => void) | undefined;
@@ -600,7 +604,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       await waitForWake(pollMs);
     }
   };
-  const loop = Promise.all(Array.from({ length: Math.max(1, opts.claimLanes ?? 2) }, (_, i) => lane(i)));
+  const loop = Promise.all(Array.from({ length: Math.max(1, opts.claimLanes ?? 1) }, (_, i) => lane(i)));
 
   log.info({ concurrency: opts.concurrency, types }, "worker started");
   return {
