@@ -4,7 +4,7 @@
 // own database on the same server. Scenarios are interleaved system by system over several rounds (the order rotates
 // each round); the table shows the median and the min–max over rounds.
 //
-//   npm run bench:queue -- [--rounds 3] [--jobs 20000] [--single 2000] [--callers 10] [--concurrency 10]
+//   npm run bench:queue -- [--rounds 3] [--jobs 20000] [--single 5000] [--single-warmup 1000] [--callers 10] [--concurrency 10]
 //                          [--latency 200] [--gap-ms 20] [--tenants 4] [--systems cairn,graphile-worker,pg-boss,bare]
 //                          [--scenarios drain,single,pickup] [--cairn-prefetch 1000] [--cairn-lanes 1]
 //                          [--json results.json]
@@ -39,7 +39,8 @@ const { values: opts } = parseArgs({
   options: {
     rounds: { type: "string", default: "3" },
     jobs: { type: "string", default: "20000" },
-    single: { type: "string", default: "2000" },
+    single: { type: "string", default: "5000" },
+    "single-warmup": { type: "string", default: "1000" },
     callers: { type: "string", default: "10" },
     concurrency: { type: "string", default: "10" },
     "cairn-prefetch": { type: "string", default: "1000" },
@@ -58,6 +59,7 @@ const { values: opts } = parseArgs({
 const ROUNDS = Number(opts.rounds);
 const JOBS = Number(opts.jobs);
 const SINGLE = Number(opts.single);
+const SINGLE_WARMUP = Number(opts["single-warmup"]);
 const CALLERS = Number(opts.callers);
 const CONCURRENCY = Number(opts.concurrency);
 const LATENCY_JOBS = Number(opts.latency);
@@ -537,13 +539,18 @@ async function singleEnqueue(system: System, inTransaction = false): Promise<Sam
   await system.reset();
   let next = 0;
   const one = inTransaction ? system.enqueueOneInTransaction!.bind(system) : system.enqueueOne.bind(system);
+  // Untimed warm-up, the same for every system: pool connections opened, statements prepared, hot code compiled.
+  const calls = (until: number) =>
+    Promise.all(
+      Array.from({ length: CALLERS }, async () => {
+        while (next < until) await one(next++);
+      }),
+    );
+  await calls(SINGLE_WARMUP);
+  next = 0;
   const s0 = cpuSnapshot();
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CALLERS }, async () => {
-      while (next < SINGLE) await one(next++);
-    }),
-  );
+  await calls(SINGLE);
   const t1 = performance.now();
   const s1 = cpuSnapshot();
   return { value: SINGLE / ((t1 - t0) / 1000), other: otherCores(s0, s1), cpu: cpuPerJob(s0, s1, SINGLE) };
@@ -729,7 +736,7 @@ async function parentMain() {
     const allOther = [...results.values()].flatMap((r) => Object.values(r).flat().map((s) => s.other));
     const summary = [
       `Measured ${startedAt.toISOString().slice(0, 10)}: ${ROUNDS} rounds, median (min–max); PostgreSQL ${version}, Node ${process.version}, ${os.cpus().length} cores.`,
-      `${JOBS.toLocaleString("en-US")} jobs per drain, ${SINGLE.toLocaleString("en-US")} single enqueues, ${LATENCY_JOBS} pickups ${GAP_MS} ms apart; Cairn jobs spread over ${TENANTS} tenant(s).`,
+      `${JOBS.toLocaleString("en-US")} jobs per drain, ${SINGLE.toLocaleString("en-US")} single enqueues (after ${SINGLE_WARMUP.toLocaleString("en-US")} untimed), ${LATENCY_JOBS} pickups ${GAP_MS} ms apart; Cairn jobs spread over ${TENANTS} tenant(s).`,
       `CPU used by other processes on the machine: ${otherCores(overall0, overall1).toFixed(2)} cores on average over the run (per timed window: ${Math.min(...allOther).toFixed(2)}–${Math.max(...allOther).toFixed(2)}).`,
       `Ratios: throughput rows are Cairn ÷ the faster peer (≥ 1 is better); latency rows are Cairn ÷ the quicker peer (≤ 1 is better).`,
     ];
