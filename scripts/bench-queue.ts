@@ -4,7 +4,7 @@
 // own database on the same server. Scenarios are interleaved system by system over several rounds (the order rotates
 // each round); the table shows the median and the min–max over rounds.
 //
-//   npm run bench:queue -- [--rounds 3] [--jobs 20000] [--single 5000] [--single-warmup 1000] [--callers 10] [--concurrency 10]
+//   npm run bench:queue -- [--rounds 3] [--jobs 20000] [--single 5000] [--single-warmup 1000] [--drain-warmup 4000] [--callers 10] [--concurrency 10]
 //                          [--latency 200] [--gap-ms 20] [--tenants 4] [--systems cairn,graphile-worker,pg-boss,bare]
 //                          [--scenarios drain,single,pickup] [--cairn-prefetch 1000] [--cairn-lanes 1]
 //                          [--json results.json]
@@ -41,6 +41,7 @@ const { values: opts } = parseArgs({
     jobs: { type: "string", default: "20000" },
     single: { type: "string", default: "5000" },
     "single-warmup": { type: "string", default: "1000" },
+    "drain-warmup": { type: "string", default: "4000" },
     callers: { type: "string", default: "10" },
     concurrency: { type: "string", default: "10" },
     "cairn-prefetch": { type: "string", default: "1000" },
@@ -60,6 +61,7 @@ const ROUNDS = Number(opts.rounds);
 const JOBS = Number(opts.jobs);
 const SINGLE = Number(opts.single);
 const SINGLE_WARMUP = Number(opts["single-warmup"]);
+const DRAIN_WARMUP = Number(opts["drain-warmup"]);
 const CALLERS = Number(opts.callers);
 const CONCURRENCY = Number(opts.concurrency);
 const LATENCY_JOBS = Number(opts.latency);
@@ -375,7 +377,15 @@ async function childMain(name: SystemName) {
   let worker: RunningWorker | undefined;
   const timer = setInterval(report, 10);
   process.on("message", async (msg: { cmd: string }) => {
-    if (msg.cmd === "go") {
+    if (msg.cmd === "warm") {
+      // An untimed drain first, then a worker of its own for the timed one: the process is warm, the worker new.
+      worker = await system.startWorker(() => {});
+      process.send!({ type: "warming" });
+    } else if (msg.cmd === "warm-stop") {
+      await worker?.stop();
+      worker = undefined;
+      process.send!({ type: "warmed" });
+    } else if (msg.cmd === "go") {
       worker = await system.startWorker(() => {
         if (first === null) first = Date.now();
         handled++;
@@ -500,10 +510,43 @@ interface Sample {
   cpu?: { node: number; postgres: number };
 }
 
-/** Batch enqueue of JOBS, then a drain by `procs` worker processes; returns both rates (jobs/s). */
+/** Send every child a command and wait for each one's answer of the given type. */
+function tell(children: { child: ChildProcess }[], cmd: string, answer: string) {
+  return Promise.all(
+    children.map(
+      ({ child }) =>
+        new Promise<void>((resolve) => {
+          const on = (msg: { type: string }) => {
+            if (msg.type !== answer) return;
+            child.off("message", on);
+            resolve();
+          };
+          child.on("message", on);
+          child.send({ cmd });
+        }),
+    ),
+  );
+}
+
+/**
+ * Batch enqueue of JOBS, then a drain by `procs` worker processes; returns both rates (jobs/s). Before that, the
+ * same processes drain DRAIN_WARMUP jobs untimed with workers they then stop, so the timed drain measures the queue,
+ * not the processes' start-up (connections, prepared statements, compiling hot code).
+ */
 async function enqueueAndDrain(system: System, urls: Urls, procs: number): Promise<{ enqueue: Sample; drain: Sample; duplicates: number }> {
   const children = await Promise.all(Array.from({ length: procs }, () => spawnChild(system.name, urls)));
   try {
+    if (DRAIN_WARMUP > 0) {
+      await system.reset();
+      await system.enqueueBatch(DRAIN_WARMUP);
+      await tell(children, "warm", "warming");
+      const deadline = Date.now() + 300_000;
+      while ((await system.remaining()) > 0) {
+        if (Date.now() > deadline) throw new Error(`${system.name}: warm-up drain timed out`);
+        await sleep(20);
+      }
+      await tell(children, "warm-stop", "warmed");
+    }
     await system.reset();
     const e0 = cpuSnapshot();
     const t0 = performance.now();
@@ -736,7 +779,7 @@ async function parentMain() {
     const allOther = [...results.values()].flatMap((r) => Object.values(r).flat().map((s) => s.other));
     const summary = [
       `Measured ${startedAt.toISOString().slice(0, 10)}: ${ROUNDS} rounds, median (min–max); PostgreSQL ${version}, Node ${process.version}, ${os.cpus().length} cores.`,
-      `${JOBS.toLocaleString("en-US")} jobs per drain, ${SINGLE.toLocaleString("en-US")} single enqueues (after ${SINGLE_WARMUP.toLocaleString("en-US")} untimed), ${LATENCY_JOBS} pickups ${GAP_MS} ms apart; Cairn jobs spread over ${TENANTS} tenant(s).`,
+      `${JOBS.toLocaleString("en-US")} jobs per drain (after ${DRAIN_WARMUP.toLocaleString("en-US")} untimed in the same processes), ${SINGLE.toLocaleString("en-US")} single enqueues (after ${SINGLE_WARMUP.toLocaleString("en-US")} untimed), ${LATENCY_JOBS} pickups ${GAP_MS} ms apart; Cairn jobs spread over ${TENANTS} tenant(s).`,
       `CPU used by other processes on the machine: ${otherCores(overall0, overall1).toFixed(2)} cores on average over the run (per timed window: ${Math.min(...allOther).toFixed(2)}–${Math.max(...allOther).toFixed(2)}).`,
       `Ratios: throughput rows are Cairn ÷ the faster peer (≥ 1 is better); latency rows are Cairn ÷ the quicker peer (≤ 1 is better).`,
     ];
