@@ -66,8 +66,8 @@ interface Active {
   facts: JobFacts;
   /** The claim this job came with (its row in job_leases). */
   leaseId: string;
-  /** When this attempt started (set when the job leaves the local buffer). */
-  startedAt?: Date;
+  /** When this attempt started (epoch ms; set when the job leaves the local buffer). */
+  startedAt?: number;
   /** Created when the handler first asks for its signal (most short jobs never do). */
   controller?: AbortController;
   reason?: StopReason;
@@ -146,7 +146,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     .returning();
   const runningJobs = () => [...held.values()].filter((a) => a.started);
   const heartbeat = async (status = "healthy") => {
-    const current = runningJobs().map((a) => ({ job_id: a.job.id, tenant_id: a.job.tenantId, job_type: a.job.jobType, started_at: (a.startedAt ?? new Date()).toISOString() }));
+    const current = runningJobs().map((a) => ({ job_id: a.job.id, tenant_id: a.job.tenantId, job_type: a.job.jobType, started_at: new Date(a.startedAt ?? Date.now()).toISOString() }));
     await rt.db.db
       .update(nodes)
       .set({ lastHeartbeatAt: new Date(), runningJobs: current, status, ...(status === "stopped" ? { stoppedAt: new Date() } : {}) })
@@ -351,7 +351,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     const { job, facts } = entry;
     const def = handlers.get(job.jobType);
     entry.started = true;
-    entry.startedAt = new Date();
+    entry.startedAt = Date.now();
     entry.deadline = Date.now() + job.timeBudgetSeconds * 1000 + ABANDON_AFTER_MS;
     runningCount++;
     const t0 = performance.now();
