@@ -510,6 +510,14 @@ interface Sample {
   cpu?: { node: number; postgres: number };
 }
 
+/** Wait until the database shows every job of the system finished. */
+async function untilFinished(system: System, deadline: number, failure: string) {
+  while ((await system.remaining()) > 0) {
+    if (Date.now() > deadline) throw new Error(`${system.name}: ${failure}`);
+    await sleep(5);
+  }
+}
+
 /** Send every child a command and wait for each one's answer of the given type. */
 function tell(children: { child: ChildProcess }[], cmd: string, answer: string) {
   return Promise.all(
@@ -540,11 +548,7 @@ async function enqueueAndDrain(system: System, urls: Urls, procs: number): Promi
       await system.reset();
       await system.enqueueBatch(DRAIN_WARMUP);
       await tell(children, "warm", "warming");
-      const deadline = Date.now() + 300_000;
-      while ((await system.remaining()) > 0) {
-        if (Date.now() > deadline) throw new Error(`${system.name}: warm-up drain timed out`);
-        await sleep(20);
-      }
+      await untilFinished(system, Date.now() + 300_000, "warm-up drain timed out");
       await tell(children, "warm-stop", "warmed");
     }
     await system.reset();
@@ -563,10 +567,7 @@ async function enqueueAndDrain(system: System, urls: Urls, procs: number): Promi
       if (Date.now() > deadline) throw new Error(`${system.name}: drain timed out at ${handled()} of ${JOBS}`);
       await sleep(2);
     }
-    while ((await system.remaining()) > 0) {
-      if (Date.now() > deadline) throw new Error(`${system.name}: completions did not land`);
-      await sleep(5);
-    }
+    await untilFinished(system, deadline, "completions did not land");
     const end = Date.now();
     const d1 = cpuSnapshot();
     const start = Math.min(...children.map((c) => c.progress.first ?? end));

@@ -62,18 +62,15 @@ const COMPLETE_BATCH_MAX = 500;
 type StopReason = "cancelled" | "timed_out" | "lease_lost" | "shutdown";
 
 interface Active {
-  job: ClaimedJob;
-  facts: JobFacts;
-  /** The claim this job came with (its row in job_leases). */
-  leaseId: string;
-  /** When this attempt started (epoch ms; set when the job leaves the local buffer). */
-  startedAt?: number;
+  /** The claimed row: the job, its authorization facts and its claim's id (its row in job_leases). */
+  job: ClaimedRow;
+  /** When this attempt started (epoch ms; 0 while the job waits in the local buffer). */
+  startedAt: number;
   /** Created when the handler first asks for its signal (most short jobs never do). */
   controller?: AbortController;
   reason?: StopReason;
   /** Why the attempt was stopped (the signal's reason once a controller exists). */
   stopError?: Error;
-  started: boolean;
   /** Past this time an unfinished attempt is abandoned (see the watchdog); 0 until the job starts. */
   deadline: number;
   /** When the running attempt exceeds its time budget (0 when not running). */
@@ -144,9 +141,9 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     .values({ kind: "worker", name: workerId, hostname: os.hostname(), pid: process.pid, version, capabilities: { job_types: types, concurrency: opts.concurrency } })
     .onConflictDoUpdate({ target: nodes.name, set: { lastHeartbeatAt: new Date(), stoppedAt: null, status: "healthy" } })
     .returning();
-  const runningJobs = () => [...held.values()].filter((a) => a.started);
+  const runningJobs = () => [...held.values()].filter((a) => a.startedAt > 0);
   const heartbeat = async (status = "healthy") => {
-    const current = runningJobs().map((a) => ({ job_id: a.job.id, tenant_id: a.job.tenantId, job_type: a.job.jobType, started_at: new Date(a.startedAt ?? Date.now()).toISOString() }));
+    const current = runningJobs().map((a) => ({ job_id: a.job.id, tenant_id: a.job.tenantId, job_type: a.job.jobType, started_at: new Date(a.startedAt).toISOString() }));
     await rt.db.db
       .update(nodes)
       .set({ lastHeartbeatAt: new Date(), runningJobs: current, status, ...(status === "stopped" ? { stoppedAt: new Date() } : {}) })
@@ -236,13 +233,14 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   /** Jobs of each claim still held by this worker. */
   const leaseJobs = new Map<string, number>();
   const leaveLease = (a: Active) => {
-    const left = (leaseJobs.get(a.leaseId) ?? 1) - 1;
+    const leaseId = a.job.leaseId;
+    const left = (leaseJobs.get(leaseId) ?? 1) - 1;
     if (left > 0) {
-      leaseJobs.set(a.leaseId, left);
+      leaseJobs.set(leaseId, left);
       return;
     }
-    leaseJobs.delete(a.leaseId);
-    leasesDone.push(a.leaseId);
+    leaseJobs.delete(leaseId);
+    leasesDone.push(leaseId);
     completeSoon();
   };
   /** Give leases back without spending an attempt; false when that could not be written (the reaper will do it). */
@@ -348,9 +346,10 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   }
 
   async function runJob(entry: Active) {
-    const { job, facts } = entry;
+    // The claimed row carries the authorization facts beside the job.
+    const { job } = entry;
+    const facts: JobFacts = job;
     const def = handlers.get(job.jobType);
-    entry.started = true;
     entry.startedAt = Date.now();
     entry.deadline = Date.now() + job.timeBudgetSeconds * 1000 + ABANDON_AFTER_MS;
     runningCount++;
@@ -475,7 +474,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   const renewTimer = setInterval(async () => {
     const now = Date.now();
     for (const a of held.values()) {
-      if (a.started && !a.abandoned && a.deadline && now > a.deadline) {
+      if (a.startedAt > 0 && !a.abandoned && a.deadline && now > a.deadline) {
         a.abandoned = true;
         held.delete(a.job.id);
         runningCount--;
@@ -489,7 +488,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     // lease is used (they rarely wait that long).
     const renewAfter = (leaseSeconds * 1000) / 3;
     const ids: string[] = [];
-    for (const a of held.values()) if (a.started || now - a.leasedAt >= renewAfter) ids.push(a.job.id);
+    for (const a of held.values()) if (a.startedAt > 0 || now - a.leasedAt >= renewAfter) ids.push(a.job.id);
     if (!ids.length) return;
     try {
       const owned = await queue.renew(ids, leaseSeconds);
@@ -575,10 +574,9 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         break;
       }
       if (claimed.length) leaseJobs.set(claimed[0]!.leaseId, claimed.length);
-      for (const row of claimed) {
-        // The claimed row is both the job and its facts: no copy per job.
-        const entry: Active = { job: row, facts: row, leaseId: row.leaseId, started: false, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt };
-        held.set(row.id, entry);
+      for (const job of claimed) {
+        const entry: Active = { job, startedAt: 0, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt };
+        held.set(job.id, entry);
         buffer.push(entry);
       }
       startBuffered();
@@ -624,7 +622,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       while (runningCount && Date.now() < deadline) await sleep(25);
       for (const a of held.values()) {
         abortJob(a, "shutdown", new Error("worker shutting down"));
-        if (a.started) a.deadline = Math.min(a.deadline, Date.now() + 3_000); // a stuck attempt must not hold shutdown
+        if (a.startedAt > 0) a.deadline = Math.min(a.deadline, Date.now() + 3_000); // a stuck attempt must not hold shutdown
       }
       while (runningCount) await sleep(10);
       await flushCompletions();

@@ -9,7 +9,7 @@ import { withPlatform, withTenant } from "../../../db/tenant.ts";
 import { jobs, nodeRoleAssignments, nodeServiceInstances, runs, sources } from "../../../db/schema/index.ts";
 import type { Runtime } from "../../runtime.ts";
 import { AppError } from "../../errors.ts";
-import { QueueClient, type ClaimedJob as QueuedJobClaim, type JobFacts } from "../../queue/queue.ts";
+import { QueueClient, type ClaimedJob as QueuedJobClaim, type ClaimedRow } from "../../queue/queue.ts";
 import { EVENTS_CHANNEL, type JobRow } from "../../queue/enqueue.ts";
 import { builtInHandlers } from "../../worker/handlers.ts";
 import { isTransient, RETRY_DELAYS_SECONDS, type HandlerDefinition, type JobContext } from "../../worker/handler.ts";
@@ -115,8 +115,9 @@ async function reapIfDue(rt: Runtime): Promise<void> {
   }
 }
 
-/** Why a claimed job must not run on this node (the worker's claim-time checks), or null. */
-async function refusal(rt: Runtime, job: QueuedJobClaim, facts: JobFacts): Promise<{ message: string; permanent: boolean } | null> {
+/** Why a claimed job must not run on this node (the worker's claim-time checks on the facts its claim carries), or null. */
+async function refusal(rt: Runtime, job: ClaimedRow): Promise<{ message: string; permanent: boolean } | null> {
+  const facts = job;
   if (!facts.tenant_exists) return { message: "the job's tenant no longer exists", permanent: true };
   if (job.sourceId && (facts.source_deleted !== false || facts.source_status !== "active")) return { message: "the source was deleted or disabled after this job was queued", permanent: true };
   if (!facts.credential_ref_exists) return { message: "the credential reference this job uses was deleted", permanent: true };
@@ -145,11 +146,10 @@ export async function claimJobs(rt: Runtime, principal: AgentPrincipal, input: {
   for (const group of claimGroups(scopes.running, input.job_types)) {
     const want = input.limit - out.length;
     if (want <= 0) break;
-    // Each claimed row is the job and its authorization facts side by side.
     for (const job of await queue.claimWithFacts(want, AGENT_LEASE_SECONDS, group.types, group.tenants)) {
       const log = new JobLog(rt.db, job);
       log.write("info", `attempt ${job.attempts} of ${job.maxAttempts} on node ${principal.node.name} (${principal.node.id}) in cluster ${principal.cluster.slug}`);
-      const refused = await refusal(rt, job, job);
+      const refused = await refusal(rt, job);
       if (refused) {
         log.write("error", refused.message);
         await log.flush();
