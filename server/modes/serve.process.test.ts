@@ -140,6 +140,21 @@ describe("cairn all", () => {
     expect(postgresProcessesFor(dataDir)).toEqual([]);
   });
 
+  it("a signal that arrives while the worker is still starting stops it cleanly", async () => {
+    const port = await freePort();
+    const proc = track(startCairn(["all"], { PORT: String(port), CAIRN_DATA_DIR: dataDir }));
+    // "listening" is logged just before the worker starts: signal at once, while it registers and subscribes.
+    const deadline = Date.now() + 60_000;
+    while (!proc.output().includes('"msg":"listening"')) {
+      if (Date.now() > deadline) throw new Error(`never listened:\n${proc.output()}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const { code } = await proc.stop("SIGTERM");
+    expect(code, proc.output()).toBe(0);
+    expect(proc.output()).not.toContain("unexpected failure");
+    expect(postgresProcessesFor(dataDir)).toEqual([]);
+  });
+
   it("finishes an in-flight request during shutdown", async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;

@@ -74,6 +74,8 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
 
   let server: http.Server | undefined;
   let worker: Worker | undefined;
+  /** A worker start in progress: shutdown waits for it, so the worker it makes is stopped before the pool closes. */
+  let workerStarting: Promise<unknown> | undefined;
   let workerStarter: NodeJS.Timeout | undefined;
   const stoppables: { name: string; stop(): Promise<void> }[] = [];
   let shuttingDown = false;
@@ -93,6 +95,7 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
     // Order: stop ticking (scheduler) → stop accepting and claiming → let in-flight requests and jobs finish (jobs
     // still running at the deadline are released back to the queue) → close the pool → stop PostgreSQL.
     for (const s of stoppables) await s.stop().catch((err) => log.error({ err, component: s.name }, "stop failed"));
+    await workerStarting?.catch(() => {});
     const [serverClean] = await Promise.all([
       server ? closeServer(server, deadline) : Promise.resolve(true),
       worker ? worker.stop(Math.max(0, deadline - Date.now() - 500)).catch((err) => log.error({ err }, "worker stop failed")) : Promise.resolve(),
@@ -145,10 +148,17 @@ export async function serve(mode: Extract<Mode, "web" | "worker" | "all">, env: 
     }
     if (mode !== "web") {
       const begin = async () => {
-        if (shuttingDown || worker) return;
+        if (shuttingDown || worker || workerStarting) return;
         if (!(await migrationStatus(opened.owner).catch(() => null))?.current) return; // waits for `cairn migrate`
+        if (shuttingDown || worker || workerStarting) return;
         clearInterval(workerStarter);
-        worker = await startWorker(rt, { concurrency: env.CAIRN_WORKER_CONCURRENCY, handlers: builtInHandlers() });
+        const starting = startWorker(rt, { concurrency: env.CAIRN_WORKER_CONCURRENCY, handlers: builtInHandlers() });
+        workerStarting = starting;
+        try {
+          worker = await starting;
+        } finally {
+          workerStarting = undefined;
+        }
       };
       await begin();
       if (!worker) {
