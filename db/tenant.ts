@@ -23,14 +23,18 @@ export async function withTenant<T>(client: DbClient, tenantId: string, fn: (tx:
 }
 
 /**
- * withTenant's settings for ONE statement that is its own transaction: a fragment for the statement to select from
- * first (`with scope as materialized (${tenantScope(client, id)}) insert … select … from scope`). For single-statement
- * writes on hot paths, where BEGIN, set_config and COMMIT would be three extra round trips; row-level security
- * applies exactly as in withTenant (the settings are transaction-local, and this transaction is the statement).
+ * Rows of several tenants for ONE statement that writes each tenant's rows under that tenant's own scope: a database
+ * function that, group by group, sets withTenant's two settings and then runs the group's statement, so row-level
+ * security checks each group's rows against its own tenant (cairn_enqueue_jobs, migration 0025). Returns the
+ * parameter: `[{ tenant, rows }]` as JSON text. Every tenant id must be a uuid.
  */
-export function tenantScope(client: DbClient, tenantId: string) {
-  if (!UUID.test(tenantId)) throw new Error("tenantScope needs a tenant uuid");
-  return client.sql`select set_config('app.tenant_id', ${tenantId}, true) as tenant_scope, set_config('app.platform', '', true) as platform_scope`;
+export function tenantGroups<T>(groups: Iterable<readonly [tenantId: string, rows: T[]]>): string {
+  const out: { tenant: string; rows: T[] }[] = [];
+  for (const [tenant, rows] of groups) {
+    if (!UUID.test(tenant)) throw new Error("tenantGroups needs tenant uuids");
+    out.push({ tenant, rows });
+  }
+  return JSON.stringify(out);
 }
 
 /** Platform scope: rows that belong to no tenant (platform audit chain, platform API keys). Never tenant rows. */

@@ -1,14 +1,14 @@
 // One job at a time, when there is no domain write to share a transaction with (pg-boss's `send`, graphile-worker's
-// `addJob`). Callers that enqueue for the same tenant concurrently share statements and commits: while one write
-// for a tenant is in flight, that tenant's jobs that arrive meanwhile wait for it and then go together in one
-// multi-row statement (its own transaction, under the tenant's row-level security). Tenants write independently.
-// Every caller still gets its job only after the commit that made it durable; a lone caller pays one statement and
-// one round trip. If a shared write fails (one caller's bad input), each of its jobs is retried on its own, so only
-// the bad one fails.
+// `addJob`). Concurrent callers share statements and commits (ADR 009): while one write is in flight, the jobs that
+// arrive meanwhile wait for it and then go together in one statement, whichever tenants they belong to. That
+// statement writes each tenant's jobs under the tenant's own scope (tenantGroups and cairn_enqueue_jobs): row-level
+// security checks every row against its tenant exactly as in a tenant transaction. Every caller still gets its job
+// only after the commit that made it durable; a lone caller pays one statement and one round trip. If a shared write
+// fails (one caller's bad input), each of its jobs is retried on its own, so only the bad one fails.
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { DbClient } from "../../db/client.ts";
-import { isUuid, tenantScope, withTenant } from "../../db/tenant.ts";
+import { isUuid, tenantGroups, withTenant } from "../../db/tenant.ts";
 import { jobs } from "../../db/schema/index.ts";
 import { toJobRow } from "./queue.ts";
 import type { EnqueueInput, JobRow } from "./enqueue.ts";
@@ -27,10 +27,7 @@ class Enqueuer {
   private waiting: Pending[] = [];
   private writing = false;
 
-  constructor(
-    private readonly client: DbClient,
-    private readonly tenantId: string,
-  ) {}
+  constructor(private readonly client: DbClient) {}
 
   enqueue(input: EnqueueInput): Promise<{ job: JobRow; created: boolean }> {
     return new Promise((resolve, reject) => {
@@ -43,6 +40,9 @@ class Enqueuer {
     this.writing = true;
     try {
       while (this.waiting.length) {
+        // Let callers whose previous job just landed submit their next one first (their continuations are queued
+        // behind this one), so they go in this write rather than wait a whole write for the next.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.waiting.splice(0, MAX_BATCH);
         try {
           await this.write(batch);
@@ -73,14 +73,15 @@ class Enqueuer {
     }
   }
 
-  /** One statement for the tenant's jobs, under its row-level security (tenantScope). */
-  private insert(group: Pending[]): Promise<Record<string, unknown>[]> {
-    const tenantId = this.tenantId;
+  /** One statement: each tenant's jobs written under that tenant's own row-level security (tenantGroups). */
+  private insert(batch: Pending[]): Promise<Record<string, unknown>[]> {
     const now = new Date().toISOString();
-    // One text parameter whatever the batch size: the jobs as a JSON array, turned into rows by PostgreSQL.
-    const input = JSON.stringify(
-      group.map(({ input: x, id }, ord) => ({
-        ord,
+    const byTenant = new Map<string, object[]>();
+    for (const { input: x, id } of batch) {
+      let rows = byTenant.get(x.tenantId);
+      if (!rows) byTenant.set(x.tenantId, (rows = []));
+      rows.push({
+        ord: rows.length,
         id,
         job_type: x.jobType,
         requested_by: x.requestedBy,
@@ -96,24 +97,14 @@ class Enqueuer {
         max_attempts: x.maxAttempts ?? 4,
         time_budget_seconds: x.timeBudgetSeconds ?? 900,
         run_after: x.runAfter ? x.runAfter.toISOString() : now,
-      })),
-    );
-    return this.client.sql<Record<string, unknown>[]>`
-      with scope as materialized (${tenantScope(this.client, tenantId)})
-      insert into jobs (id, tenant_id, job_type, requested_by, source_id, run_id, payload, scope, policy_bindings, credential_ref_id,
-                        trace_id, idempotency_key, priority, max_attempts, time_budget_seconds, run_after)
-      select u.id, ${tenantId}::uuid, u.job_type, u.requested_by, u.source_id, u.run_id, u.payload, u.scope, u.policy_bindings,
-             u.credential_ref_id, u.trace_id, u.idempotency_key, u.priority, u.max_attempts, u.time_budget_seconds, u.run_after
-      from scope, jsonb_to_recordset(${input}::jsonb) as u(ord int, id uuid, job_type text, requested_by text, source_id uuid,
-        run_id uuid, payload jsonb, scope jsonb, policy_bindings jsonb, credential_ref_id uuid, trace_id text, idempotency_key text,
-        priority int, max_attempts int, time_budget_seconds int, run_after timestamptz)
-      order by u.ord
-      on conflict (tenant_id, idempotency_key) do nothing
-      returning *`;
+      });
+    }
+    // One text parameter whatever the batch size: the groups as JSON, turned into rows by PostgreSQL.
+    return this.client.sql<Record<string, unknown>[]>`select * from cairn_enqueue_jobs(${tenantGroups(byTenant)}::jsonb)`;
   }
 }
 
-const enqueuers = new WeakMap<DbClient, Map<string, Enqueuer>>();
+const enqueuers = new WeakMap<DbClient, Enqueuer>();
 
 /**
  * Enqueues one job in its own durable write (shared with concurrent callers of the same client). Same answers as
@@ -121,9 +112,7 @@ const enqueuers = new WeakMap<DbClient, Map<string, Enqueuer>>();
  */
 export function enqueueJobNow(client: DbClient, input: EnqueueInput): Promise<{ job: JobRow; created: boolean }> {
   if (!isUuid(input.tenantId)) return Promise.reject(new Error("enqueueJobNow needs a tenant uuid"));
-  let byTenant = enqueuers.get(client);
-  if (!byTenant) enqueuers.set(client, (byTenant = new Map()));
-  let e = byTenant.get(input.tenantId);
-  if (!e) byTenant.set(input.tenantId, (e = new Enqueuer(client, input.tenantId)));
+  let e = enqueuers.get(client);
+  if (!e) enqueuers.set(client, (e = new Enqueuer(client)));
   return e.enqueue(input);
 }

@@ -1,11 +1,12 @@
 // The queue and worker against real PostgreSQL: exactly-once effects, idempotency, fair share, priorities,
 // transient retries, cancellation, time budgets, the reaper, graceful shutdown, and node registration.
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { createTestDatabase, type TestDatabase } from "../../test/test-db.ts";
 import { testRuntime } from "../../test/runtime.ts";
 import type { Runtime } from "../runtime.ts";
-import { withTenant } from "../../db/tenant.ts";
+import { tenantGroups, withTenant } from "../../db/tenant.ts";
 import { enqueueJob, enqueueJobs } from "../queue/enqueue.ts";
 import { QueueClient } from "../queue/queue.ts";
 import { startWorker } from "./worker.ts";
@@ -360,12 +361,20 @@ describe("enqueueJobNow", () => {
     expect(other.job.id).not.toBe(first.job.id);
     expect(await withTenant(t.client, tenantB, (tx) => tx.execute(sql`select id from jobs where id = ${first.job.id}`))).toHaveLength(0);
     await expect(enqueueJobNow(t.client, { tenantId: "not-a-uuid", jobType: "test.now", requestedBy: "t" })).rejects.toThrow(/tenant uuid/);
-    // A statement in tenant A's scope cannot write a row of tenant B: the scope is what row-level security checks.
-    const { tenantScope } = await import("../../db/tenant.ts");
-    await expect(
-      t.client.sql`with scope as materialized (${tenantScope(t.client, tenantA)})
-        insert into jobs (tenant_id, job_type, requested_by, trace_id) select ${tenantB}::uuid, 'test.now', 't', 'x' from scope`,
-    ).rejects.toThrow(/row-level security/);
+    // The shared statement runs as the caller, so row-level security is not bypassed, and it sets each group's own
+    // scope: called inside tenant A's transaction, it writes tenant B's job as B's, and A's scope is back afterwards.
+    const [fn] = await t.owner.sql<{ definer: boolean }[]>`select prosecdef as definer from pg_proc where proname = 'cairn_enqueue_jobs'`;
+    expect(fn!.definer).toBe(false);
+    const row = { ord: 0, id: randomUUID(), job_type: "test.scope", requested_by: "t", source_id: null, run_id: null, payload: {}, scope: {}, policy_bindings: [],
+      credential_ref_id: null, trace_id: "x", idempotency_key: null, priority: 0, max_attempts: 1, time_budget_seconds: 60, run_after: new Date().toISOString() };
+    const inA = await withTenant(t.client, tenantA, async (tx) => {
+      const written = await tx.execute(sql`select tenant_id from cairn_enqueue_jobs(${tenantGroups([[tenantB, [row]]])}::jsonb)`);
+      const visible = await tx.execute(sql`select id from jobs where id = ${row.id}`);
+      return { written: written.map((r) => r.tenant_id), visible: visible.length, scope: (await tx.execute(sql`select current_setting('app.tenant_id') as s`))[0]!.s };
+    });
+    expect(inA).toEqual({ written: [tenantB], visible: 0, scope: tenantA });
+    expect(await withTenant(t.client, tenantB, (tx) => tx.execute(sql`select id from jobs where id = ${row.id}`))).toHaveLength(1);
+    expect(() => tenantGroups([["not-a-uuid", [row]]])).toThrow(/tenant uuids/);
 
     const seen: string[] = [];
     const worker = await startWorker(rt, { concurrency: 2, handlers: [{ jobType: "test.now", handler: async (ctx) => void seen.push(ctx.job.id) }] });
@@ -382,7 +391,7 @@ describe("enqueueJobNow", () => {
 
 describe("enqueueJobNow under concurrency", () => {
   it("concurrent callers share writes, each gets its own job, and one bad input fails only its caller", async () => {
-    // (Writes are shared per tenant; a job for a tenant that does not exist fails on its own.)
+    // (Writes are shared across tenants; a job for a tenant that does not exist fails on its own.)
     const { enqueueJobNow } = await import("../queue/enqueue.ts");
     const missingTenant = "00000000-0000-4000-8000-000000000000";
     const calls = Array.from({ length: 200 }, (_, i) =>
