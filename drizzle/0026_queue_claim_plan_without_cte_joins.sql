@@ -11,9 +11,9 @@
 --     rows themselves, not joined back from the picks;
 --   - nested loops are off for the claim, so the one join left (claimed rows to their authorization facts, per
 --     distinct tenant, source and credential reference) is a hash join on all three whatever the estimates (a
---     missing source or reference compares as the zero uuid, which no row has); the lookups of
---     sources are subqueries by primary key, so turning nested loops off cannot make them scans. The picks themselves
---     are a LATERAL join, which stays a nested loop: it has no other form.
+--     missing source or reference compares as the zero uuid, which no row has). The picks and each key's source
+--     lookup (one row by primary key; its LIMIT keeps it from being flattened into a join) are LATERAL, which stays a
+--     nested loop: it has no other form, so turning nested loops off cannot make the lookup a scan of sources.
 CREATE OR REPLACE FUNCTION cairn_queue_claim(p_worker text, p_limit int, p_lease_seconds int, p_types text[] DEFAULT NULL, p_tenants uuid[] DEFAULT NULL,
   p_done uuid[] DEFAULT '{}', p_done_leases bigint[] DEFAULT '{}')
 RETURNS TABLE ("id" uuid, "tenantId" uuid, "sourceId" uuid, "runId" uuid, "jobType" text, "priority" int, "payload" jsonb, "scope" jsonb,
@@ -82,10 +82,10 @@ BEGIN
   facts AS MATERIALIZED (
     SELECT k.tenant_id, k.source_id, k.credential_ref_id,
       EXISTS (SELECT 1 FROM tenants t WHERE t.id = k.tenant_id) AS tenant_exists,
-      (SELECT s.status FROM sources s WHERE s.id = k.source_id AND s.tenant_id = k.tenant_id) AS source_status,
-      (SELECT s.deleted_at IS NOT NULL FROM sources s WHERE s.id = k.source_id AND s.tenant_id = k.tenant_id) AS source_deleted,
+      s.status AS source_status, s.deleted_at IS NOT NULL AS source_deleted,
       (k.credential_ref_id IS NULL OR EXISTS (SELECT 1 FROM credential_refs cr WHERE cr.id = k.credential_ref_id AND cr.tenant_id = k.tenant_id)) AS credential_ref_exists
     FROM keys k
+    LEFT JOIN LATERAL (SELECT s.status, s.deleted_at FROM sources s WHERE s.id = k.source_id AND s.tenant_id = k.tenant_id LIMIT 1) s ON true
   )
   SELECT c.id, c.tenant_id, c.source_id, c.run_id, c.job_type, c.priority, c.payload, c.scope, c.policy_bindings, c.credential_ref_id,
     c.requested_by, c.trace_id, c.attempts, c.max_attempts, c.time_budget_seconds, c.cancel_requested, v_lease,
