@@ -20,7 +20,13 @@ const steps = [
     args: ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${path.join(reports, "vitest.json")}`],
     counts: () => {
       const r = JSON.parse(fs.readFileSync(path.join(reports, "vitest.json"), "utf8"));
-      return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
+      const failures = [];
+      for (const file of r.testResults) {
+        const rel = path.relative(root, file.name);
+        for (const a of file.assertionResults) if (a.status === "failed") failures.push({ where: rel, title: a.fullName, message: a.failureMessages?.[0] });
+        if (file.status === "failed" && !file.assertionResults.some((a) => a.status === "failed")) failures.push({ where: rel, title: "(the file failed outside its tests)", message: file.message });
+      }
+      return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests, failures };
     },
   },
   {
@@ -30,7 +36,17 @@ const steps = [
     env: { PLAYWRIGHT_JSON_OUTPUT_FILE: path.join(reports, "playwright.json") },
     counts: () => {
       const r = JSON.parse(fs.readFileSync(path.join(reports, "playwright.json"), "utf8"));
-      return { passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped };
+      const failures = [];
+      const walk = (suite) => {
+        for (const spec of suite.specs ?? []) {
+          if (spec.ok) continue;
+          const last = spec.tests.flatMap((t) => t.results).at(-1);
+          failures.push({ where: `${spec.file}:${spec.line}`, title: spec.title, message: last?.errors?.[0]?.message });
+        }
+        for (const child of suite.suites ?? []) walk(child);
+      };
+      for (const suite of r.suites) walk(suite);
+      return { passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped, failures };
     },
   },
 ];
@@ -39,6 +55,7 @@ const results = [];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const failures = [];
 for (const step of steps) {
   const t0 = Date.now();
   process.stdout.write(`\n=== ${step.name} ===\n`);
@@ -51,6 +68,7 @@ for (const step of steps) {
       passed += c.passed;
       failed += c.failed;
       skipped += c.skipped;
+      for (const f of c.failures ?? []) failures.push({ step: step.name, ...f });
       detail = ` (${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ""})`;
       if (!ok && c.failed === 0) failed += 1; // the runner failed outside any test (e.g. a suite that did not load)
     } catch {
@@ -63,6 +81,18 @@ for (const step of steps) {
     passed += 1;
   }
   results.push({ name: step.name, ok, seconds: ((Date.now() - t0) / 1000).toFixed(1), detail });
+}
+
+// The failed tests are named again here, next to the total, so the end of a long log says which ones failed and why.
+const firstLines = (text, n) => String(text ?? "").replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "").split("\n")
+    .filter((l) => l.trim() && !/node_modules|\(<anonymous>\)/.test(l))
+    .slice(0, n);
+if (failures.length > 0) {
+  process.stdout.write("\n=== failed tests ===\n");
+  for (const f of failures) {
+    process.stdout.write(`${f.step}: ${f.where} › ${f.title}\n`);
+    for (const line of firstLines(f.message, 8)) process.stdout.write(`    ${line}\n`);
+  }
 }
 
 process.stdout.write("\n=== summary ===\n");
