@@ -114,11 +114,10 @@ describe("fire times across a span", () => {
     const from = new Date("2025-01-01T00:00:00Z");
     const b = backlog("0 * * * *", "UTC", from, new Date("2025-01-01T03:00:00Z"), 10);
     expect(b).toEqual({ count: 4, countIsLowerBound: false, latest: [0, 1, 2, 3].map((h) => new Date(Date.UTC(2025, 0, 1, h))) });
-    const t0 = Date.now();
+    // A year of minutes: the scan stops at its limit and says the count is a lower bound (bounded work).
     const long = backlog("* * * * *", "UTC", from, new Date("2025-12-31T23:59:30Z"), 3);
-    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(long.countIsLowerBound).toBe(true);
-    expect(long.count).toBeGreaterThanOrEqual(BACKLOG_SCAN_LIMIT);
+    expect(long.count).toBe(BACKLOG_SCAN_LIMIT);
     expect(long.latest.map((d) => d.toISOString())).toEqual(["2025-12-31T23:57:00.000Z", "2025-12-31T23:58:00.000Z", "2025-12-31T23:59:00.000Z"]);
   });
 });

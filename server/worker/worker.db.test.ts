@@ -138,33 +138,50 @@ describe("queue", () => {
     expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(1900);
   });
 
-  it("cancellation reaches a running handler through its AbortSignal", async () => {
-    let started = false;
-    let abortedAfterMs = -1;
+  // Cancellation has two paths: the NOTIFY on cairn_job_cancel aborts the handler at once, and the lease renewal
+  // (every second while a job runs) reads cancel_requested, so a NOTIFY missed during a reconnect is honoured within a
+  // second too. Both are tested for their effect; how fast is a property of those two mechanisms, not a timing
+  // assertion here (a loaded CI machine would make one flaky).
+  const cancellable = (jobType: string) => {
+    const state = { started: false, aborted: false };
     const handler: HandlerDefinition = {
-      jobType: "test.long",
+      jobType,
       handler: (ctx) =>
         new Promise((_, reject) => {
-          started = true;
-          const t0 = Date.now();
+          state.started = true;
           ctx.signal.addEventListener("abort", () => {
-            abortedAfterMs = Date.now() - t0;
+            state.aborted = true;
             reject(ctx.signal.reason);
           });
         }),
     };
+    return { state, handler };
+  };
+
+  it("cancellation reaches a running handler through its AbortSignal", async () => {
+    const { state, handler } = cancellable("test.long");
     const { job } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.long", requestedBy: "test" }));
     const worker = await startWorker(rt, { concurrency: 1, handlers: [handler] });
-    await waitFor(async () => started, (s) => s);
-    const t0 = Date.now();
+    await waitFor(async () => state.started, (s) => s);
     await withTenant(t.client, tenantA, async (tx) => {
       await tx.execute(sql`update jobs set cancel_requested = true where id = ${job.id}`);
       await tx.execute(sql`select pg_notify('cairn_job_cancel', ${job.id})`);
     });
     const [row] = await waitFor(() => t.owner.sql<{ status: string }[]>`select status from jobs where id = ${job.id}`, (r) => r[0]?.status === "cancelled");
     expect(row!.status).toBe("cancelled");
-    expect(Date.now() - t0).toBeLessThan(1_000);
-    expect(abortedAfterMs).toBeGreaterThan(0);
+    expect(state.aborted).toBe(true);
+    await worker.stop();
+  });
+
+  it("a cancellation whose NOTIFY was missed is still honoured through the lease renewal", async () => {
+    const { state, handler } = cancellable("test.long-quiet");
+    const { job } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.long-quiet", requestedBy: "test" }));
+    const worker = await startWorker(rt, { concurrency: 1, handlers: [handler] });
+    await waitFor(async () => state.started, (s) => s);
+    await withTenant(t.client, tenantA, (tx) => tx.execute(sql`update jobs set cancel_requested = true where id = ${job.id}`));
+    const [row] = await waitFor(() => t.owner.sql<{ status: string }[]>`select status from jobs where id = ${job.id}`, (r) => r[0]?.status === "cancelled");
+    expect(row!.status).toBe("cancelled");
+    expect(state.aborted).toBe(true);
     await worker.stop();
   });
 
