@@ -284,8 +284,17 @@ describe("startScheduler", () => {
     const deadline = Date.now() + 10_000;
     while ((await ticksOf(s)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await scheduler.stop();
+    // The live scheduler decided this minute's fire time. If its first look came after the next minute began (a test
+    // started in a minute's last moments, or a slow machine), `once` ran the latest due fire time and recorded this
+    // one as collapsed into it; either way every due fire time is decided once, and one of them ran.
     const ticks = await ticksOf(s);
-    expect(ticks[0]).toMatchObject({ fire_time: minuteStart, outcome: "enqueued", decided_by: "live" });
+    expect(ticks[0]!.fire_time).toEqual(minuteStart);
+    expect(ticks.every((x) => x.decided_by === "live")).toBe(true);
+    expect(ticks.filter((x) => x.outcome === "enqueued").length).toBeGreaterThan(0);
+    for (const x of ticks) {
+      if (x.outcome !== "enqueued") expect({ outcome: x.outcome, reason: reasonCode(x.reason) }).toEqual({ outcome: "skipped", reason: "catch_up_collapsed" });
+    }
+    expect(new Set(ticks.map((x) => x.fire_time.getTime())).size).toBe(ticks.length);
     const after = (await t.owner.sql<{ n: number }[]>`select count(*)::int as n from schedule_ticks`)[0]!.n;
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await t.owner.sql<{ n: number }[]>`select count(*)::int as n from schedule_ticks`)[0]!.n).toBe(after);
