@@ -278,6 +278,33 @@ describe("queue", () => {
   });
 });
 
+describe("a job's log and its outcome", () => {
+  it("stores the log up to the outcome before the outcome is visible, for a success and for a failure", async () => {
+    // What another connection sees while the worker records the outcome: the lines that led there are already stored,
+    // so whoever finds the job (or its run) finished also finds them.
+    const linesOf = async (id: string) => (await t.owner.sql<{ message: string }[]>`select message from job_logs where job_id = ${id} order by id`).map((l) => l.message);
+    let seenAtCommit: string[] | undefined;
+    const handler: HandlerDefinition = {
+      jobType: "test.log-order",
+      handler: async (ctx) => {
+        ctx.log("info", "collected 3 items");
+        if ((ctx.job.payload as { fail?: boolean }).fail) throw Object.assign(new Error("the scope is invalid"), { permanent: true });
+        return { commit: async () => void (seenAtCommit = await linesOf(ctx.job.id)) };
+      },
+    };
+    const ok = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.log-order", requestedBy: "test" }));
+    const bad = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.log-order", requestedBy: "test", payload: { fail: true } }));
+    const worker = await startWorker(rt, { concurrency: 1, handlers: [handler] });
+    const failed = await waitFor(() => t.owner.sql<{ status: string }[]>`select status from jobs where id = ${bad.job.id}`, (r) => r[0]?.status === "failed");
+    expect(failed[0]!.status).toBe("failed");
+    expect(await linesOf(bad.job.id)).toEqual([expect.stringMatching(/^attempt 1 of \d+ on /), "collected 3 items", "the scope is invalid"]);
+    await waitFor(() => statusCounts("test.log-order"), (c) => c.succeeded === 1);
+    await worker.stop();
+    expect(seenAtCommit).toEqual([expect.stringMatching(/^attempt 1 of \d+ on /), "collected 3 items"]);
+    expect(await linesOf(ok.job.id)).toEqual([...seenAtCommit!, "succeeded"]);
+  });
+});
+
 describe("claim-time authorization", () => {
   it("a job whose requester lost the right to run it fails before doing any work", async () => {
     const { bootstrapTenant, mintKey } = await import("../domain/tenants/bootstrap.service.ts");

@@ -377,6 +377,9 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       const outcome = await def.handler(ctx);
       if (entry.reason) throw entry.stopError ?? new Error("aborted");
+      // The log up to the outcome is stored before the outcome is visible: whoever sees the job or its run finished
+      // finds the lines that led there (only the closing "succeeded" line follows).
+      if (ctx.logged) await ctx.flush();
       entry.deadline = Date.now() + ABANDON_AFTER_MS; // completing: a few round trips at most
       if (outcome?.commit || outcome?.result) {
         // Side effects and completion in one transaction, only while this worker still owns the lease.
@@ -415,6 +418,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         const message = reason === "timed_out" ? `time budget of ${job.timeBudgetSeconds} s exceeded` : reason === "cancelled" ? "cancelled" : e.message || String(err);
         const retry = status === "failed" && !e.permanent && isTransient(err) ? (RETRY_DELAYS_SECONDS[job.attempts - 1] ?? null) : null;
         ctx.log(status === "failed" ? "error" : "warn", retry !== null ? `${message} (transient: retrying in ${retry} s)` : message);
+        await ctx.flush();
         const row = await queue.fail(job.id, message, retry, status).then(
           (r) => {
             settled = true;
