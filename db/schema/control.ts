@@ -176,7 +176,8 @@ export const runs = pgTable(
 export const jobs = pgTable(
   "jobs",
   {
-    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    // Time-ordered (UUIDv7, drizzle/0027): a claim's and a completion's jobs sit side by side in the primary key (ADR 011).
+    id: uuid("id").primaryKey().default(sql`cairn_uuidv7()`),
     tenantId: tenantId(),
     sourceId: uuid("source_id"),
     runId: uuid("run_id"),

@@ -39,6 +39,37 @@ describe("with DATABASE_URL (PostgreSQL 15)", () => {
     }
   });
 
+  it("makes time-ordered job ids without PostgreSQL 18's uuidv7()", async () => {
+    // Runs after the first test migrated cairn_ext. PostgreSQL 15 has no uuidv7(), so drizzle/0027 builds the same
+    // layout from gen_random_uuid() and the clock.
+    const owner = postgres(pg.url("cairn_ext"), { max: 1, onnotice: () => {} });
+    try {
+      const [fn] = await owner<{ src: string; def: string }[]>`
+        select p.prosrc as src, c.column_default as def from pg_proc p, information_schema.columns c
+        where p.proname = 'cairn_uuidv7' and c.table_name = 'jobs' and c.column_name = 'id'`;
+      expect(fn!.src).toContain("gen_random_uuid()");
+      expect(fn!.def).toBe("cairn_uuidv7()");
+      const before = Date.now();
+      const ids = (await owner<{ id: string }[]>`select cairn_uuidv7()::text as id from generate_series(1, 200)`).map((r) => r.id);
+      await new Promise((r) => setTimeout(r, 5));
+      const [{ id: later } = { id: "" }] = await owner<{ id: string }[]>`select cairn_uuidv7()::text as id`;
+      const after = Date.now();
+      expect(new Set(ids).size).toBe(200);
+      for (const id of [...ids, later]) {
+        const hex = id.replaceAll("-", "");
+        expect(hex[12], id).toBe("7");
+        expect(["8", "9", "a", "b"], id).toContain(hex[16]);
+        const ms = parseInt(hex.slice(0, 12), 16);
+        expect(ms).toBeGreaterThanOrEqual(before - 1_000);
+        expect(ms).toBeLessThanOrEqual(after + 1_000);
+      }
+      // Ordered by millisecond: an id made later sorts after every earlier one.
+      expect(ids.every((id) => id < later)).toBe(true);
+    } finally {
+      await owner.end();
+    }
+  });
+
   it("reports 503 on /readyz until `cairn migrate` runs when migrating on start is off", async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;

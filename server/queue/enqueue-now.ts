@@ -7,6 +7,7 @@
 // fails (one caller's bad input), each of its jobs is retried on its own, so only the bad one fails.
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
 import type { DbClient } from "../../db/client.ts";
 import { isUuid, tenantGroups, withTenant } from "../../db/tenant.ts";
 import { jobs } from "../../db/schema/index.ts";
@@ -31,7 +32,8 @@ class Enqueuer {
 
   enqueue(input: EnqueueInput): Promise<{ job: JobRow; created: boolean }> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ input, id: randomUUID(), resolve, reject });
+      // Time-ordered like the database's own job ids (drizzle/0027, ADR 011).
+      this.waiting.push({ input, id: uuidv7(), resolve, reject });
       if (!this.writing) void this.drain();
     });
   }

@@ -373,6 +373,32 @@ describe("the hot queue table", () => {
     expect(JSON.stringify(plan)).toContain('"Node Type":"Hash Join"');
   });
 
+  it("job ids are time-ordered (UUIDv7) however the job is enqueued, so jobs enqueued together sit together in the primary key", async () => {
+    const { enqueueJobNow } = await import("../queue/enqueue.ts");
+    const before = Date.now();
+    await withTenant(t.client, tenantA, (tx) =>
+      enqueueJobs(tx, Array.from({ length: 50 }, (_, i) => ({ tenantId: tenantA, jobType: "test.ids", requestedBy: "t", payload: { i } }))),
+    );
+    const { job: single } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.ids", requestedBy: "t", payload: { i: 50 } }));
+    const { job: now } = await enqueueJobNow(t.client, { tenantId: tenantA, jobType: "test.ids", requestedBy: "t", payload: { i: 51 } });
+    const after = Date.now();
+    const rows = await t.owner.sql<{ id: string; i: number }[]>`select id::text, (payload->>'i')::int as i from jobs where job_type = 'test.ids' order by (payload->>'i')::int`;
+    expect(rows.map((r) => r.id)).toContain(single.id);
+    expect(rows.map((r) => r.id)).toContain(now.id);
+    for (const { id } of rows) {
+      const hex = id.replaceAll("-", "");
+      expect(hex[12], id).toBe("7"); // version
+      expect(["8", "9", "a", "b"], id).toContain(hex[16]); // RFC 9562 variant
+      const ms = parseInt(hex.slice(0, 12), 16);
+      expect(ms).toBeGreaterThanOrEqual(before - 1_000); // database and test share the host's clock
+      expect(ms).toBeLessThanOrEqual(after + 1_000);
+    }
+    // PostgreSQL 18 makes them in order: one statement's rows as inserted, then the next statement's job. (The id made
+    // by the process is ordered by its millisecond only, so it is left out here.)
+    const madeByDatabase = rows.filter((r) => r.id !== now.id).map((r) => r.id);
+    expect(madeByDatabase).toEqual([...madeByDatabase].sort());
+  });
+
   it("holds queued jobs only, a claim is recorded in job_leases, and the application role can touch neither", async () => {
     const { job } = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.hot", requestedBy: "t" }));
     expect((await t.owner.sql`select 1 from job_queue where job_id = ${job.id}`).length).toBe(1);
