@@ -127,11 +127,14 @@ export class QueueClient {
     return this.sql`select * from cairn_queue_renew(${this.workerId}, ${ids}::uuid[], ${leaseSeconds})`;
   }
 
-  /** Complete jobs finished without side effects, and drop claim rows whose jobs have all left this worker. */
-  async complete(ids: string[], leases: string[] = []): Promise<string[]> {
-    if (!ids.length && !leases.length) return [];
-    const rows = await this.sql<{ cairn_queue_complete: string }[]>`select cairn_queue_complete from cairn_queue_complete(${this.workerId}, ${ids}::uuid[], ${leases}::bigint[])`;
-    return rows.map((r) => r.cairn_queue_complete);
+  /**
+   * Complete jobs finished without side effects, and drop claim rows whose jobs have all left this worker. Answers
+   * how many of the jobs were completed (a job no longer running under this worker's lease is left as it is).
+   */
+  async complete(ids: string[], leases: string[] = []): Promise<number> {
+    if (!ids.length && !leases.length) return 0;
+    const [row] = await this.sql<{ n: number }[]>`select cairn_queue_complete(${this.workerId}, ${ids}::uuid[], ${leases}::bigint[]) as n`;
+    return row!.n;
   }
 
   async fail(id: string, error: string, retrySeconds: number | null, finalStatus: "failed" | "cancelled" | "timed_out") {
