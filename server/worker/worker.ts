@@ -443,7 +443,9 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       // The freed slot takes the next buffered job at once, even while the loop waits for a claim to return.
       startBuffered();
-      wakeUp();
+      // The claim loop is woken only when it would claim now. Waking it after every job (to find, nearly always,
+      // that the buffer still holds enough) cost a promise and a timer per job.
+      if (claimWanted() > 0) wakeUp();
     }
   }
 
@@ -526,6 +528,17 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   // full, lane 1 claims too, so one claim's round trip overlaps another's.
   let claimingWant = 0;
   let moreQueued = false;
+  /**
+   * How many jobs to claim now (0: none). A claim is wanted when a slot is free and nothing is buffered, or
+   * (prefetching) when the buffer runs low; it asks for the free slots plus the prefetch, less what is held or
+   * already being claimed.
+   */
+  function claimWanted(): number {
+    const ahead = prefetch();
+    const want = opts.concurrency + ahead - held.size - claimingWant;
+    const needed = runningCount < opts.concurrency ? buffer.length === 0 && claimingWant === 0 : ahead > 0 && buffer.length <= ahead / 2;
+    return needed && want > 0 ? want : 0;
+  }
   let wakeLane1: (() => void) | undefined;
   /** Lane 1 sleeps until the buffer runs low (startBuffered) or a full claim says more is queued. */
   const laneWait = () =>
@@ -547,11 +560,8 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         await laneWait();
         continue;
       }
-      const ahead = prefetch();
-      const want = opts.concurrency + ahead - held.size - claimingWant;
-      // Claim when a slot is free and nothing is buffered, or (prefetching) when the buffer runs low.
-      const needed = runningCount < opts.concurrency ? buffer.length === 0 && claimingWant === 0 : ahead > 0 && buffer.length <= ahead / 2;
-      if (want <= 0 || !needed) {
+      const want = claimWanted();
+      if (want === 0) {
         if (index > 0) await laneWait();
         else await waitForWake(pollMs);
         continue;
