@@ -4,7 +4,7 @@
 // own database on the same server. Scenarios are interleaved system by system over several rounds (the order rotates
 // each round); the table shows the median and the min–max over rounds.
 //
-//   npm run bench:queue -- [--rounds 3] [--jobs 20000] [--single 5000] [--single-warmup 1000] [--drain-warmup <jobs>] [--callers 10] [--concurrency 10]
+//   npm run bench:queue -- [--rounds 5] [--jobs 20000] [--single 5000] [--single-warmup 1000] [--drain-warmup <jobs>] [--callers 10] [--concurrency 10]
 //                          [--latency 200] [--gap-ms 20] [--tenants 4] [--systems cairn,graphile-worker,pg-boss,bare]
 //                          [--scenarios drain,single,pickup] [--cairn-prefetch 1000] [--cairn-lanes 1]
 //                          [--json results.json]
@@ -37,7 +37,7 @@ import type { Runtime } from "../server/runtime.ts";
 
 const { values: opts } = parseArgs({
   options: {
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     jobs: { type: "string", default: "20000" },
     single: { type: "string", default: "5000" },
     "single-warmup": { type: "string", default: "1000" },
