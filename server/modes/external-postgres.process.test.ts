@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, runCairn, startCairn, tempDataDir, waitForReady } from "../../test/cairn-process.ts";
 import { startSystemPostgres, type SystemPostgres } from "../../test/system-postgres.ts";
+import { expectUuidV7 } from "../../test/uuid-v7.ts";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -56,14 +57,7 @@ describe("with DATABASE_URL (PostgreSQL 15)", () => {
       const [{ id: later } = { id: "" }] = await owner<{ id: string }[]>`select cairn_uuidv7()::text as id`;
       const after = Date.now();
       expect(new Set(ids).size).toBe(200);
-      for (const id of [...ids, later]) {
-        const hex = id.replaceAll("-", "");
-        expect(hex[12], id).toBe("7");
-        expect(["8", "9", "a", "b"], id).toContain(hex[16]);
-        const ms = parseInt(hex.slice(0, 12), 16);
-        expect(ms).toBeGreaterThanOrEqual(before - 1_000);
-        expect(ms).toBeLessThanOrEqual(after + 1_000);
-      }
+      for (const id of [...ids, later]) expectUuidV7(id, before, after);
       // Ordered by millisecond: an id made later sorts after every earlier one.
       expect(ids.every((id) => id < later)).toBe(true);
     } finally {

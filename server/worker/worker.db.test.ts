@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { createTestDatabase, type TestDatabase } from "../../test/test-db.ts";
+import { expectUuidV7 } from "../../test/uuid-v7.ts";
 import { testRuntime } from "../../test/runtime.ts";
 import type { Runtime } from "../runtime.ts";
 import { tenantGroups, withTenant } from "../../db/tenant.ts";
@@ -385,14 +386,7 @@ describe("the hot queue table", () => {
     const rows = await t.owner.sql<{ id: string; i: number }[]>`select id::text, (payload->>'i')::int as i from jobs where job_type = 'test.ids' order by (payload->>'i')::int`;
     expect(rows.map((r) => r.id)).toContain(single.id);
     expect(rows.map((r) => r.id)).toContain(now.id);
-    for (const { id } of rows) {
-      const hex = id.replaceAll("-", "");
-      expect(hex[12], id).toBe("7"); // version
-      expect(["8", "9", "a", "b"], id).toContain(hex[16]); // RFC 9562 variant
-      const ms = parseInt(hex.slice(0, 12), 16);
-      expect(ms).toBeGreaterThanOrEqual(before - 1_000); // database and test share the host's clock
-      expect(ms).toBeLessThanOrEqual(after + 1_000);
-    }
+    for (const { id } of rows) expectUuidV7(id, before, after);
     // PostgreSQL 18 makes them in order: one statement's rows as inserted, then the next statement's job. (The id made
     // by the process is ordered by its millisecond only, so it is left out here.)
     const madeByDatabase = rows.filter((r) => r.id !== now.id).map((r) => r.id);
