@@ -6,12 +6,10 @@
 //
 // The list rows are generated in SQL (generate_series) as the owner: their hashes are placeholders, not a valid
 // chain, which paging does not need. The verify/export part builds a real chain in memory with canonical.ts.
-import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { startEmbeddedPostgres } from "../db/embedded-postgres.ts";
+import { startThrowawayPostgres, throwawayDir } from "./throwaway-postgres.ts";
 import { createDbClient, type DbClient } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
 import { appRoleUrl, provisionAppRole } from "../db/app-role.ts";
@@ -113,9 +111,8 @@ async function generateChain(owner: DbClient, tenantId: string, count: number) {
 
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 
-const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-bench-audit-"));
-fs.chmodSync(baseDir, 0o755);
-const pg = await startEmbeddedPostgres({ baseDir });
+const database = await startThrowawayPostgres(throwawayDir("bench-audit"));
+const { pg } = database;
 const owner = createDbClient(pg.url, { max: 2, applicationName: "cairn-bench-audit-owner" });
 let app: DbClient | undefined;
 try {
@@ -208,6 +205,5 @@ try {
 } finally {
   await app?.close();
   await owner.close();
-  await pg.stop();
-  fs.rmSync(baseDir, { recursive: true, force: true });
+  await database.stop();
 }

@@ -3,12 +3,9 @@
 // re-evaluation, and with a tenth removed (resolved); then the Findings list's first and a deep page at that size.
 //
 //   node --import tsx scripts/bench-findings.ts [--findings 100000] [--rounds 3]
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { startEmbeddedPostgres } from "../db/embedded-postgres.ts";
+import { startThrowawayPostgres, throwawayDir } from "./throwaway-postgres.ts";
 import { createDbClient } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
 import { appRoleUrl, provisionAppRole } from "../db/app-role.ts";
@@ -39,9 +36,8 @@ function graphOf(count: number, skipEvery = 0) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]) => `${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-bench-findings-"));
-fs.chmodSync(dir, 0o755);
-const pg = await startEmbeddedPostgres({ baseDir: dir });
+const database = await startThrowawayPostgres(throwawayDir("bench-findings"));
+const { pg } = database;
 const owner = createDbClient(pg.url, { max: 2, applicationName: "bench-findings-owner" });
 try {
   await runMigrations(owner);
@@ -103,6 +99,5 @@ try {
   await app.close();
 } finally {
   await owner.close();
-  await pg.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await database.stop();
 }

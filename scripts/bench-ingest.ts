@@ -47,8 +47,8 @@ if (opts.child) {
 const COMPONENTS = Number(opts.components);
 const RESULTS = Number(opts.results);
 const ROUNDS = Number(opts.rounds);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-bench-ingest-"));
-fs.chmodSync(dir, 0o755);
+const { startThrowawayPostgres, throwawayDir } = await import("./throwaway-postgres.ts");
+const dir = throwawayDir("bench-ingest");
 
 function writeCycloneDx(file: string) {
   const fd = fs.openSync(file, "w");
@@ -118,7 +118,6 @@ function child(mode: "floor" | "stream", file: string): { ms: number; maxRssKb: 
 
 // ------------------------------------------------------------------------------------------------------ pipeline
 
-const { startEmbeddedPostgres } = await import("../db/embedded-postgres.ts");
 const { createDbClient } = await import("../db/client.ts");
 const { runMigrations } = await import("../db/migrate.ts");
 const { appRoleUrl, provisionAppRole } = await import("../db/app-role.ts");
@@ -132,7 +131,8 @@ const { installDriverGuard } = await import("../server/driver-guard.ts");
 await import("../server/connectors/index.ts");
 
 const SECRET = "bench-ingest-installation-secret-0123456789";
-const pg = await startEmbeddedPostgres({ baseDir: path.join(dir, "db") });
+const database = await startThrowawayPostgres(dir, path.join(dir, "db"));
+const { pg } = database;
 const owner = createDbClient(pg.url, { max: 2, applicationName: "bench-ingest-owner" });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
@@ -213,6 +213,5 @@ try {
   process.stdout.write(`\ncpus: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}; node ${process.version}; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}\n`);
 } finally {
   await owner.close();
-  await pg.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await database.stop();
 }

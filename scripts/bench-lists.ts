@@ -3,11 +3,8 @@
 // pages. Rows are generated in SQL as the owner.
 //
 //   node --import tsx scripts/bench-lists.ts [--jobs 1000000] [--runs-rows 250000] [--runs 30]
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
-import { startEmbeddedPostgres } from "../db/embedded-postgres.ts";
+import { startThrowawayPostgres, throwawayDir } from "./throwaway-postgres.ts";
 import { createDbClient } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
 import { appRoleUrl, provisionAppRole } from "../db/app-role.ts";
@@ -23,9 +20,8 @@ const REPEAT = Number(opts.runs);
 const SECRET = "bench-lists-installation-secret-0123456789";
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-bench-lists-"));
-fs.chmodSync(dir, 0o755);
-const pg = await startEmbeddedPostgres({ baseDir: dir });
+const database = await startThrowawayPostgres(throwawayDir("bench-lists"));
+const { pg } = database;
 const owner = createDbClient(pg.url, { max: 2, applicationName: "bench-lists-owner" });
 try {
   await runMigrations(owner);
@@ -98,6 +94,5 @@ try {
   await app.close();
 } finally {
   await owner.close();
-  await pg.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await database.stop();
 }

@@ -17,13 +17,12 @@
 import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { run as runGraphile, runMigrations as migrateGraphile, makeWorkerUtils, Logger as GraphileLogger, type WorkerUtils } from "graphile-worker";
 import PgBoss from "pg-boss";
-import { startEmbeddedPostgres } from "../db/embedded-postgres.ts";
+import { startThrowawayPostgres, throwawayDir } from "./throwaway-postgres.ts";
 import { createDbClient, type DbClient } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
 import { appRoleUrl, provisionAppRole } from "../db/app-role.ts";
@@ -378,6 +377,8 @@ async function childMain(name: SystemName) {
   };
   let worker: RunningWorker | undefined;
   const timer = setInterval(report, 10);
+  // The parent is gone (interrupted): nothing will ask this child to stop, so it ends here.
+  process.once("disconnect", () => process.exit(1));
   process.on("message", async (msg: { cmd: string }) => {
     if (msg.cmd === "warm") {
       // An untimed drain first, then a worker of its own for the timed one: the process is warm, the worker new.
@@ -667,9 +668,8 @@ async function parentMain() {
   const startedAt = new Date();
   const overall0 = cpuSnapshot();
 
-  const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-bench-queue-"));
-  fs.chmodSync(baseDir, 0o755);
-  const pg = await startEmbeddedPostgres({ baseDir });
+  const database = await startThrowawayPostgres(throwawayDir("bench-queue"));
+  const { pg } = database;
   const live: System[] = [];
   try {
     const admin = postgres(pg.urlFor("postgres"), { max: 1, onnotice: () => {} });
@@ -794,8 +794,7 @@ async function parentMain() {
     }
   } finally {
     for (const s of live) await s.close().catch(() => {});
-    await pg.stop();
-    fs.rmSync(baseDir, { recursive: true, force: true });
+    await database.stop();
   }
 }
 

@@ -1,19 +1,15 @@
 // npm run soak:queue -- [--kills N] [--jobs M]: the SIGKILL fault test at soak scale, on a throwaway embedded
 // PostgreSQL. Prints what happened; exits 1 if any job was lost, left running, or ran its side effect twice.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
-import { startEmbeddedPostgres } from "../db/embedded-postgres.ts";
+import { startThrowawayPostgres, throwawayDir } from "./throwaway-postgres.ts";
 import { createDbClient } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
 import { appRoleUrl, provisionAppRole } from "../db/app-role.ts";
 import { killLoop } from "../test/fault-harness.ts";
 
 const { values } = parseArgs({ options: { kills: { type: "string", default: "200" }, jobs: { type: "string", default: "3000" } } });
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-soak-"));
-fs.chmodSync(dir, 0o755);
-const pg = await startEmbeddedPostgres({ baseDir: dir });
+const database = await startThrowawayPostgres(throwawayDir("soak"));
+const { pg } = database;
 const secret = "soak-secret-0123456789abcdefghijklmnopqrstuv";
 const owner = createDbClient(pg.url, { max: 2, applicationName: "soak-owner" });
 try {
@@ -29,6 +25,5 @@ try {
   process.exitCode = ok ? 0 : 1;
 } finally {
   await owner.close();
-  await pg.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await database.stop();
 }
