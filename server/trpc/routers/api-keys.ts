@@ -35,7 +35,7 @@ export const apiKeysRouter = router({
     .input(
       z
         .object({
-          name: z.string().trim().min(1, "name: required").max(100),
+          name: z.string().trim().min(1, "required").max(100),
           role: z.enum(tenantRoles),
           high_risk: z.boolean().default(false).describe("Allow this key to perform high-risk actions (each use is audited)"),
           expires_in_days: z.number().int().min(1).max(3650).optional(),

@@ -110,7 +110,7 @@ export const authRouter = router({
 
   switchTenant: selfProcedure
     .meta({ permission: "self" })
-    .input(z.object({ tenant_id: z.uuid("tenant_id: must be a tenant id") }).strict())
+    .input(z.object({ tenant_id: z.uuid("must be a tenant id") }).strict())
     .output(z.object({ tenant_id: z.string(), slug: z.string(), name: z.string(), role: z.string() }))
     .mutation(({ ctx, input }) => switchTenant(ctx.rt, { user: ctx.user, session: ctx.session, requestId: ctx.requestId, ip: ctx.ip }, input.tenant_id)),
 });

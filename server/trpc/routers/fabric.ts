@@ -44,7 +44,7 @@ import {
 const actor = (ctx: TrpcContext & { audit: { actor: string; actorType: Actor["actorType"] } }): Actor => ({ actor: ctx.audit.actor, actorType: ctx.audit.actorType });
 const text = (max: number) => z.string().trim().min(1, "required").max(max, `at most ${max} characters`);
 const reason = text(500).describe("Why: recorded in the audit log");
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "slug: lowercase letters, digits and dashes, 2–63 characters");
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and dashes, 2–63 characters");
 const fingerprint = z
   .string()
   .regex(/^[0-9a-fA-F]{64}$/, "a key fingerprint is 64 hex characters (SHA-256 of the raw public key)")

@@ -5,7 +5,7 @@ import { addMember, changeMemberRole, listMembers, removeMember } from "../../do
 import { tenantRoles } from "../../../db/schema/tenancy.ts";
 
 const member = z.object({ user_id: z.string(), email: z.string(), name: z.string(), role: z.enum(tenantRoles), created_at: z.string(), must_change_password: z.boolean() });
-const userId = z.uuid("user_id: must be a user id");
+const userId = z.uuid("must be a user id");
 
 export const membersRouter = router({
   list: tenantProcedure
@@ -16,7 +16,7 @@ export const membersRouter = router({
 
   add: tenantProcedure
     .meta({ permission: "create:member", openapi: { method: "POST", path: "/members", tags: ["members"], summary: "Add a member (new people get a one-time password)" }, rest: { successStatus: 201 } })
-    .input(z.object({ email: z.email("email: must be an email address"), name: z.string().max(200).optional(), role: z.enum(tenantRoles) }).strict())
+    .input(z.object({ email: z.email("must be an email address"), name: z.string().max(200).optional(), role: z.enum(tenantRoles) }).strict())
     .output(member.extend({ one_time_password: z.string().nullable() }))
     .mutation(({ ctx, input }) => ctx.inTenant((tx) => addMember(tx, ctx.tenant.id, input, ctx.auditIn))),
 

@@ -14,7 +14,7 @@ export const platformRouter = router({
 
   createTenant: platformProcedure
     .meta({ permission: "create:tenant", openapi: { method: "POST", path: "/platform/tenants", tags: ["platform"], summary: "Create a tenant (platform owners)" }, rest: { successStatus: 201 } })
-    .input(z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "slug: lowercase letters, digits and dashes, 2–63 characters"), name: z.string().trim().min(1).max(200) }).strict())
+    .input(z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and dashes, 2–63 characters"), name: z.string().trim().min(1).max(200) }).strict())
     .output(tenant)
     .mutation(async ({ ctx, input }) => {
       const adminUserId = ctx.identity.kind === "session" ? ctx.identity.user.id : undefined;

@@ -140,6 +140,13 @@ describe("create", () => {
     const badDeadline = await rest("POST", "/schedules", keys.admin, { source_id: sourceId, cron: "0 * * * *", starting_deadline_seconds: 0 });
     expect(badDeadline.status).toBe(400);
     expect(badDeadline.body.error.message).toContain("starting_deadline_seconds");
+    // The field is named once, by the error's formatter: messages in the schemas do not repeat it.
+    const badSource = await rest("POST", "/schedules", keys.admin, { source_id: "nope", cron: "0 * * * *" });
+    expect(badSource.status).toBe(400);
+    expect(badSource.body.error.message).toBe("source_id: must be a source id");
+    const badId = await rest("GET", "/schedules/nope/upcoming?n=3", keys.admin);
+    expect(badId.status).toBe(400);
+    expect(badId.body.error.message).toBe("id: must be a schedule id; n: unknown field");
     const [n] = await t.owner.sql<{ n: number }[]>`select count(*)::int as n from schedules where cron in ('61 * * * *') or timezone = 'Europe/Atlantis'`;
     expect(n!.n).toBe(0);
   });

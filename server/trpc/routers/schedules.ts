@@ -30,7 +30,7 @@ const schedule = z.object({
   updated_at: z.string(),
 });
 
-const scheduleId = z.uuid("id: must be a schedule id");
+const scheduleId = z.uuid("must be a schedule id");
 const cursor = z.string().min(1).max(200).optional().describe("next_cursor from the previous page");
 const limit = z.coerce.number().int().min(1).max(PAGE_MAX_LIMIT).optional().describe(`Page size, 1–${PAGE_MAX_LIMIT} (default 50)`);
 
@@ -67,7 +67,7 @@ export const schedulesRouter = router({
     .input(
       z
         .object({
-          source_id: z.uuid("source_id: must be a source id").optional(),
+          source_id: z.uuid("must be a source id").optional(),
           enabled: z.enum(["true", "false"]).optional().describe("Only enabled (true) or disabled (false) schedules"),
           cursor,
           limit,
@@ -91,7 +91,7 @@ export const schedulesRouter = router({
     .input(
       z
         .object({
-          source_id: z.uuid("source_id: must be a source id"),
+          source_id: z.uuid("must be a source id"),
           cron: cronField,
           timezone: timezoneField.optional(),
           enabled: z.boolean().optional().describe("Default true"),
