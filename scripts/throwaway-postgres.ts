@@ -4,9 +4,8 @@
 // script stopped half-way (Ctrl+C, SIGTERM) would leave it running and its directory behind. Here either signal
 // stops the script's servers, removes its temp directories, and ends the script (exit 130 or 143).
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../db/embedded-postgres.ts";
+import { tempDataDir } from "../test/cairn-process.ts";
 
 const dirs = new Set<string>();
 /** Servers still starting, and the stop of each one started (the same stop the script itself calls). */
@@ -41,8 +40,7 @@ function arm() {
 /** A new temp directory (readable by the server's own user when the script runs as root), removed if interrupted. */
 export function throwawayDir(name: string): string {
   arm();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cairn-${name}-`));
-  fs.chmodSync(dir, 0o755);
+  const dir = tempDataDir(`cairn-${name}-`);
   dirs.add(dir);
   return dir;
 }
