@@ -1,6 +1,10 @@
-// The queue's operations across tenants (claim, renew, complete, fail, release, reap), as calls to the SQL functions
-// of the migrations (latest versions in drizzle/0023_queue_pop_claim_functions.sql) — all cross-tenant queue SQL
-// lives there.
+// The queue's operations across tenants (claim, start, renew, complete, fail, release, reap), as calls to the SQL
+// functions of the migrations (latest versions in drizzle/0023_queue_pop_claim_functions.sql and
+// drizzle/0029_queue_claims_leave_the_record.sql) — all cross-tenant queue SQL lives there.
+//
+// A claim leaves each job's record `queued` (ADR 012): the job is held by its claim's row in job_leases until it
+// is started (marked `running` under the claimer's lease) or completed. Writes to a claimed job that was not started
+// carry its fence, the record's attempt count at claim time (`fenceOf`).
 import type { Sql } from "postgres";
 import type { JobRow } from "./enqueue.ts";
 
@@ -83,6 +87,28 @@ export function toJobRow(r: RawJob): JobRow {
 /** A claimed job with its authorization facts and the id of its claim's row in job_leases (a bigint, as text). */
 export type ClaimedRow = ClaimedJob & JobFacts & { leaseId: string };
 
+/**
+ * The fence of a claimed job that was not started: its record's attempt count when it was claimed (a claim answers
+ * the attempt the job is on, one more). The reaper's requeue of a lost claim's job spends that attempt.
+ */
+export const fenceOf = (job: Pick<ClaimedJob, "attempts">) => job.attempts - 1;
+
+export interface StartedJob {
+  id: string;
+  /** False: the job is no longer this claim's (cancelled, or requeued after the claim's row expired). */
+  started: boolean;
+  status: string;
+  cancel_requested: boolean;
+}
+
+/** Jobs a worker finished without side effects to commit: started ones, and unstarted ones with their fences. */
+export interface Completions {
+  ids: string[];
+  leases: string[];
+  unstarted: string[];
+  fences: number[];
+}
+
 export interface ReapedJob {
   id: string;
   tenant_id: string;
@@ -99,27 +125,37 @@ export class QueueClient {
     readonly workerId: string,
   ) {}
 
-  async claim(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<ClaimedJob[]> {
-    return this.claimWithFacts(limit, leaseSeconds, types, tenants);
+  /** Claim and start at once (a node's claim: it reports back over separate requests). Answers the started jobs. */
+  async claim(limit: number, leaseSeconds: number, types: string[] | null = null, tenants: string[] | null = null): Promise<ClaimedRow[]> {
+    const claimed = await this.claimWithFacts(limit, leaseSeconds, types, tenants);
+    if (!claimed.length) return claimed;
+    const started = new Set((await this.start(claimed.map((c) => c.id), claimed.map(fenceOf), leaseSeconds)).filter((s) => s.started).map((s) => s.id));
+    return claimed.filter((c) => started.has(c.id));
   }
 
   /**
    * Claim, with the facts each claimed job's authorization re-check needs (read once per distinct
-   * tenant/source/credential reference among the claimed jobs) and the id of the claim's lease row. Jobs in `done`
-   * (finished by this worker, without side effects to commit) are completed first and the claim rows in
-   * `doneLeases` dropped, in the same call.
+   * tenant/source/credential reference among the claimed jobs) and the id of the claim's lease row. The claimed jobs'
+   * records stay `queued` until `start` or a completion. Jobs in `done` (finished by this worker, without side
+   * effects to commit) are completed first and the claim rows in `done.leases` dropped, in the same call.
    */
   async claimWithFacts(
     limit: number,
     leaseSeconds: number,
     types: string[] | null = null,
     tenants: string[] | null = null,
-    done: string[] = [],
-    doneLeases: string[] = [],
+    done: Completions = { ids: [], leases: [], unstarted: [], fences: [] },
   ): Promise<ClaimedRow[]> {
     // One object per claimed job, used as it arrives: the job, its facts and its claim's id side by side.
     return this.sql<ClaimedRow[]>`
-      select * from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[], ${done}::uuid[], ${doneLeases}::bigint[])`;
+      select * from cairn_queue_claim(${this.workerId}, ${limit}, ${leaseSeconds}, ${types}::text[], ${tenants}::uuid[],
+        ${done.ids}::uuid[], ${done.leases}::bigint[], ${done.unstarted}::uuid[], ${done.fences}::int[])`;
+  }
+
+  /** Mark claimed jobs `running` under this worker's lease (spending their attempt), each at its fence. */
+  async start(ids: string[], fences: number[], leaseSeconds: number): Promise<StartedJob[]> {
+    if (!ids.length) return [];
+    return this.sql<StartedJob[]>`select * from cairn_queue_start(${this.workerId}, ${ids}::uuid[], ${fences}::int[], ${leaseSeconds})`;
   }
 
   async renew(ids: string[], leaseSeconds: number): Promise<{ id: string; cancel_requested: boolean }[]> {
@@ -128,12 +164,15 @@ export class QueueClient {
   }
 
   /**
-   * Complete jobs finished without side effects, and drop claim rows whose jobs have all left this worker. Answers
-   * how many of the jobs were completed (a job no longer running under this worker's lease is left as it is).
+   * Complete jobs finished without side effects (started ones, and unstarted ones at their fences), and drop claim
+   * rows whose jobs have all left this worker. Answers how many of the jobs were completed (a job no longer this
+   * worker's is left as it is).
    */
-  async complete(ids: string[], leases: string[] = []): Promise<number> {
-    if (!ids.length && !leases.length) return 0;
-    const [row] = await this.sql<{ n: number }[]>`select cairn_queue_complete(${this.workerId}, ${ids}::uuid[], ${leases}::bigint[]) as n`;
+  async complete(done: Partial<Completions>): Promise<number> {
+    const { ids = [], leases = [], unstarted = [], fences = [] } = done;
+    if (!ids.length && !leases.length && !unstarted.length) return 0;
+    const [row] = await this.sql<{ n: number }[]>`
+      select cairn_queue_complete(${this.workerId}, ${ids}::uuid[], ${leases}::bigint[], ${unstarted}::uuid[], ${fences}::int[]) as n`;
     return row!.n;
   }
 
@@ -143,9 +182,11 @@ export class QueueClient {
     return rows[0] ?? null;
   }
 
-  async release(ids: string[]): Promise<string[]> {
-    if (!ids.length) return [];
-    const rows = await this.sql<{ cairn_queue_release: string }[]>`select cairn_queue_release from cairn_queue_release(${this.workerId}, ${ids}::uuid[])`;
+  /** Give jobs back without spending an attempt: started ones by id, unstarted ones at their fences. */
+  async release(ids: string[], unstarted: string[] = [], fences: number[] = []): Promise<string[]> {
+    if (!ids.length && !unstarted.length) return [];
+    const rows = await this.sql<{ cairn_queue_release: string }[]>`
+      select cairn_queue_release from cairn_queue_release(${this.workerId}, ${ids}::uuid[], ${unstarted}::uuid[], ${fences}::int[])`;
     return rows.map((r) => r.cairn_queue_release);
   }
 

@@ -9,7 +9,7 @@ import { testRuntime } from "../../test/runtime.ts";
 import type { Runtime } from "../runtime.ts";
 import { tenantGroups, withTenant } from "../../db/tenant.ts";
 import { enqueueJob, enqueueJobs } from "../queue/enqueue.ts";
-import { QueueClient } from "../queue/queue.ts";
+import { fenceOf, QueueClient } from "../queue/queue.ts";
 import { startWorker } from "./worker.ts";
 import { TransientError, type HandlerDefinition } from "./handler.ts";
 import { createTenant } from "../domain/tenants/tenants.service.ts";
@@ -401,20 +401,23 @@ describe("the hot queue table", () => {
       await expect(t.client.sql`delete from ${t.client.sql(table)}`).rejects.toThrow(/permission denied/);
     }
 
-    // The claim takes the queue row; the lease is on the record, and the claim is listed for the reaper.
+    // The claim takes the queue row and is listed for the reaper; the record is not written (ADR 012).
     const queue = new QueueClient(t.client.sql, "hot-worker");
     const [claimed] = await queue.claimWithFacts(1, 30, ["test.hot"]);
-    expect(claimed!.id).toBe(job.id);
-    const [rec] = await t.owner.sql<{ status: string; lease_owner: string }[]>`select status, lease_owner from jobs where id = ${job.id}`;
-    expect(rec).toEqual({ status: "running", lease_owner: "hot-worker" });
+    expect(claimed!).toMatchObject({ id: job.id, attempts: 1 });
+    const [rec] = await t.owner.sql<{ status: string; lease_owner: string | null; attempts: number }[]>`select status, lease_owner, attempts from jobs where id = ${job.id}`;
+    expect(rec).toEqual({ status: "queued", lease_owner: null, attempts: 0 });
     expect((await t.owner.sql`select 1 from job_queue where job_id = ${job.id}`).length).toBe(0);
     const leases = await t.owner.sql<{ id: string; lease_owner: string; job_ids: string[] }[]>`select id::text, lease_owner, job_ids from job_leases where ${job.id} = any(job_ids)`;
     expect(leases).toEqual([{ id: claimed!.leaseId, lease_owner: "hot-worker", job_ids: [job.id] }]);
 
-    // Complete it with the next claim, and report the claim done: the record says succeeded, the lease row is gone.
-    expect(await queue.claimWithFacts(1, 30, ["test.hot"], null, [job.id], [claimed!.leaseId])).toEqual([]);
-    const [done] = await t.owner.sql<{ status: string; attempts: number; lease_owner: string | null }[]>`select status, attempts, lease_owner from jobs where id = ${job.id}`;
-    expect(done).toEqual({ status: "succeeded", attempts: 1, lease_owner: null });
+    // Complete it, unstarted at its fence, with the next claim, and report the claim done: the record goes from
+    // queued to succeeded in one write, with the attempt spent, and the lease row is gone.
+    const done = { ids: [], leases: [claimed!.leaseId], unstarted: [job.id], fences: [fenceOf(claimed!)] };
+    expect(await queue.claimWithFacts(1, 30, ["test.hot"], null, done)).toEqual([]);
+    const [rec2] = await t.owner.sql<{ status: string; attempts: number; lease_owner: string | null; started: boolean }[]>`
+      select status, attempts, lease_owner, started_at is not null and finished_at >= started_at as started from jobs where id = ${job.id}`;
+    expect(rec2).toEqual({ status: "succeeded", attempts: 1, lease_owner: null, started: true });
     expect((await t.owner.sql`select 1 from job_leases where id = ${claimed!.leaseId}`).length).toBe(0);
   });
 
@@ -422,13 +425,14 @@ describe("the hot queue table", () => {
     const a = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.lease-rows", requestedBy: "t" }));
     const b = await withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType: "test.lease-rows", requestedBy: "t" }));
     const queue = new QueueClient(t.client.sql, "lease-rows-worker");
-    const claimed = await queue.claimWithFacts(2, 1, ["test.lease-rows"]);
+    // Claimed and started: both records say running under this worker's lease.
+    const claimed = await queue.claim(2, 1, ["test.lease-rows"]);
     expect(claimed.map((c) => c.id).sort()).toEqual([a.job.id, b.job.id].sort());
     const leaseId = claimed[0]!.leaseId;
-    expect(await queue.complete([a.job.id])).toBe(1);
+    expect(await queue.complete({ ids: [a.job.id] })).toBe(1);
     // Completing it again, or a job another worker holds, completes nothing.
-    expect(await queue.complete([a.job.id])).toBe(0);
-    expect(await new QueueClient(t.client.sql, "another-worker").complete([b.job.id])).toBe(0);
+    expect(await queue.complete({ ids: [a.job.id] })).toBe(0);
+    expect(await new QueueClient(t.client.sql, "another-worker").complete({ ids: [b.job.id] })).toBe(0);
     await sleep(1_200);
     // b's lease ran out too, but it is renewed now (a slow worker, not a dead one): the reaper leaves it alone.
     expect((await queue.renew([b.job.id], 30)).map((r) => r.id)).toEqual([b.job.id]);
@@ -436,7 +440,7 @@ describe("the hot queue table", () => {
     expect((await reaper.reap(100)).filter((r) => r.id === a.job.id || r.id === b.job.id)).toEqual([]);
     const [row] = await t.owner.sql<{ later: boolean }[]>`select expires_at > now() + interval '20 seconds' as later from job_leases where id = ${leaseId}`;
     expect(row).toEqual({ later: true });
-    expect(await queue.complete([b.job.id])).toBe(1);
+    expect(await queue.complete({ ids: [b.job.id] })).toBe(1);
     await t.owner.sql`update job_leases set expires_at = now() - interval '1 second' where id = ${leaseId}`;
     await reaper.reap(100);
     expect((await t.owner.sql`select 1 from job_leases where id = ${leaseId}`).length).toBe(0);
@@ -453,7 +457,123 @@ describe("the hot queue table", () => {
     expect((await t.owner.sql`select 1 from job_queue where job_id = ${job.id}`).length).toBe(0);
     const [rec] = await t.owner.sql<{ status: string; attempts: number }[]>`select status, attempts from jobs where id = ${job.id}`;
     expect(rec).toEqual({ status: "cancelled", attempts: 0 });
-    await queue.complete([keep.job.id]);
+    expect(await queue.complete({ unstarted: [keep.job.id], fences: [fenceOf(claimed[0]!)] })).toBe(1);
+  });
+});
+
+describe("claimed jobs that were not started (ADR 012)", () => {
+  const enqueue = (jobType: string, maxAttempts?: number) =>
+    withTenant(t.client, tenantA, (tx) => enqueueJob(tx, { tenantId: tenantA, jobType, requestedBy: "t", maxAttempts })).then((r) => r.job);
+  const record = async (id: string) =>
+    (await t.owner.sql<{ status: string; attempts: number; lease_owner: string | null; last_error: string | null; queued: boolean }[]>`
+      select status, attempts, lease_owner, last_error, exists (select 1 from job_queue q where q.job_id = j.id) as queued from jobs j where id = ${id}`)[0]!;
+  const expire = (leaseId: string) => t.owner.sql`update job_leases set expires_at = now() - interval '1 second' where id = ${leaseId}`;
+
+  it("a start marks the job running under the claimer's lease once; asked again it answers started; a cancelled job does not start", async () => {
+    const a = await enqueue("test.unstarted-start");
+    const b = await enqueue("test.unstarted-start");
+    const queue = new QueueClient(t.client.sql, "starter");
+    const claimed = await queue.claimWithFacts(2, 30, ["test.unstarted-start"]);
+    const ca = claimed.find((c) => c.id === a.id)!;
+    const cb = claimed.find((c) => c.id === b.id)!;
+    // A person cancels b while it is claimed but not started: its record says queued, so it ends at once.
+    const { cancelJob } = await import("../domain/jobs/cancel-job.service.ts");
+    expect(await withTenant(t.client, tenantA, (tx) => cancelJob(tx, b.id, "not needed"))).toEqual({ status: "cancelled", cancel_requested: false });
+    const started = await queue.start([a.id, b.id], [fenceOf(ca), fenceOf(cb)], 30);
+    expect(started.sort((x, y) => (x.id === a.id ? -1 : y.id === a.id ? 1 : 0))).toEqual([
+      { id: a.id, started: true, status: "running", cancel_requested: false },
+      { id: b.id, started: false, status: "cancelled", cancel_requested: false },
+    ]);
+    expect(await record(a.id)).toMatchObject({ status: "running", attempts: 1, lease_owner: "starter" });
+    // A start whose answer was lost is asked again: the job is already this worker's.
+    expect(await queue.start([a.id], [fenceOf(ca)], 30)).toEqual([{ id: a.id, started: true, status: "running", cancel_requested: false }]);
+    expect((await record(a.id)).attempts).toBe(1);
+    // b's completion at its fence finds it cancelled and leaves it so.
+    expect(await queue.complete({ ids: [a.id], leases: [ca.leaseId], unstarted: [b.id], fences: [fenceOf(cb)] })).toBe(1);
+    expect(await record(b.id)).toMatchObject({ status: "cancelled", attempts: 0 });
+  });
+
+  it("the reaper requeues a lost claim's unstarted jobs with the attempt spent, and the claimer can then neither start, complete nor release them", async () => {
+    const a = await enqueue("test.unstarted-reap");
+    const last = await enqueue("test.unstarted-reap", 1);
+    const ghost = new QueueClient(t.client.sql, "ghost-claimer");
+    const claimed = await ghost.claimWithFacts(2, 30, ["test.unstarted-reap"]);
+    expect(claimed.map((c) => c.id).sort()).toEqual([a.id, last.id].sort());
+    const ca = claimed.find((c) => c.id === a.id)!;
+    await expire(ca.leaseId);
+    const reaped = await new QueueClient(t.client.sql, "reaper").reap(100);
+    expect(reaped.filter((r) => r.id === a.id || r.id === last.id).sort((x, y) => (x.id === a.id ? -1 : y.id === a.id ? 1 : 0))).toEqual([
+      { id: a.id, tenant_id: tenantA, run_id: null, status: "queued", attempts: 1, max_attempts: 4, lease_owner: "ghost-claimer" },
+      { id: last.id, tenant_id: tenantA, run_id: null, status: "timed_out", attempts: 1, max_attempts: 1, lease_owner: "ghost-claimer" },
+    ]);
+    expect(await record(a.id)).toMatchObject({ status: "queued", attempts: 1, queued: true, last_error: expect.stringMatching(/ghost-claimer stopped renewing its claim before the job started \(attempt 1 of 4\)/) });
+    expect(await record(last.id)).toMatchObject({ status: "timed_out", attempts: 1, queued: false });
+    expect((await t.owner.sql`select 1 from job_leases where id = ${ca.leaseId}`).length).toBe(0);
+
+    // The lost claim's fence no longer holds: nothing it writes applies.
+    expect(await ghost.start([a.id], [fenceOf(ca)], 30)).toEqual([{ id: a.id, started: false, status: "queued", cancel_requested: false }]);
+    expect(await ghost.complete({ unstarted: [a.id], fences: [fenceOf(ca)] })).toBe(0);
+    expect(await ghost.release([], [a.id], [fenceOf(ca)])).toEqual([]);
+    expect(await record(a.id)).toMatchObject({ status: "queued", attempts: 1 });
+
+    // Another worker claims it on its second attempt and completes it.
+    const next = new QueueClient(t.client.sql, "next-claimer");
+    const [again] = await next.claimWithFacts(1, 30, ["test.unstarted-reap"]);
+    expect(again).toMatchObject({ id: a.id, attempts: 2 });
+    expect(await next.complete({ leases: [again!.leaseId], unstarted: [a.id], fences: [fenceOf(again!)] })).toBe(1);
+    expect(await record(a.id)).toMatchObject({ status: "succeeded", attempts: 2 });
+  });
+
+  it("the reaper leaves an unstarted job alone when it was given back or another live claim holds it", async () => {
+    const j = await enqueue("test.unstarted-held");
+    const first = new QueueClient(t.client.sql, "first-claimer");
+    const [c1] = await first.claimWithFacts(1, 30, ["test.unstarted-held"]);
+    // Given back without spending an attempt: it is queued again (a queue row), while the first claim row remains.
+    expect(await first.release([], [j.id], [fenceOf(c1!)])).toEqual([j.id]);
+    expect(await record(j.id)).toMatchObject({ status: "queued", attempts: 0, queued: true });
+    await expire(c1!.leaseId);
+    const reaper = new QueueClient(t.client.sql, "reaper");
+    expect((await reaper.reap(100)).filter((r) => r.id === j.id)).toEqual([]);
+    expect(await record(j.id)).toMatchObject({ status: "queued", attempts: 0, queued: true });
+
+    // Claimed again by a second worker; the first claim row (expired again) must not take it from that claim.
+    const [c1b] = await first.claimWithFacts(1, 30, ["test.unstarted-held"]);
+    expect(await first.release([], [j.id], [fenceOf(c1b!)])).toEqual([j.id]);
+    const second = new QueueClient(t.client.sql, "second-claimer");
+    const [c2] = await second.claimWithFacts(1, 30, ["test.unstarted-held"]);
+    expect(c2).toMatchObject({ id: j.id, attempts: 1 });
+    await expire(c1b!.leaseId);
+    expect((await reaper.reap(100)).filter((r) => r.id === j.id)).toEqual([]);
+    expect(await record(j.id)).toMatchObject({ status: "queued", attempts: 0, queued: false });
+    expect(await second.complete({ leases: [c2!.leaseId], unstarted: [j.id], fences: [fenceOf(c2!)] })).toBe(1);
+    expect(await record(j.id)).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+
+  it("a worker writes a short job's record once, and marks a longer one running while it runs", async () => {
+    const short = await enqueue("test.unstarted-short");
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const worker = await startWorker(rt, {
+      concurrency: 2,
+      name: "marking-worker",
+      handlers: [
+        { jobType: "test.unstarted-short", handler: async () => {} },
+        { jobType: "test.unstarted-long", handler: async () => gate },
+      ],
+    });
+    try {
+      await waitFor(() => record(short.id), (r) => r.status === "succeeded");
+      // Claimed, run and completed within a moment: its attempt counted once, no lease left on it.
+      expect(await record(short.id)).toMatchObject({ status: "succeeded", attempts: 1, lease_owner: null });
+      const long = await enqueue("test.unstarted-long");
+      const running = await waitFor(() => record(long.id), (r) => r.status === "running");
+      expect(running).toMatchObject({ attempts: 1, lease_owner: "marking-worker" });
+      release();
+      expect(await waitFor(() => record(long.id), (r) => r.status === "succeeded")).toMatchObject({ attempts: 1, lease_owner: null });
+    } finally {
+      release();
+      await worker.stop();
+    }
   });
 });
 

@@ -3,8 +3,10 @@
 // second, retries only transient failures (1 s / 2 s / 4 s), reaps expired leases, registers itself as a node, and
 // on SIGTERM stops claiming, lets in-flight jobs finish within a grace period and releases the rest.
 //
-// Throughput for short jobs: a claim also returns each job's authorization facts (no query per job); completions
-// without side effects are batched; when jobs are short, a few more than the free slots are claimed into a small
+// Throughput for short jobs: a claim also returns each job's authorization facts (no query per job) and leaves the
+// jobs' records `queued` (ADR 012): a job is marked `running` only when it belongs to a run, runs longer than
+// START_AFTER_MS, fails or commits an outcome, so a short job's record is written once, when it completes;
+// completions without side effects are batched; when jobs are short, a few more than the free slots are claimed into a small
 // local buffer, bounded so the buffer holds only ~PREFETCH_BUDGET_MS of work (priority and fair share stay within
 // that); jobs whose handler logs nothing write no log lines on success.
 import { requesterRefusal } from "./requester-check.ts";
@@ -15,7 +17,18 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Runtime } from "../runtime.ts";
 import { withTenant, type Tx } from "../../db/tenant.ts";
 import { jobs, nodes, runs } from "../../db/schema/index.ts";
-import { QueueClient, WAKE_GATE_KEY, WAKE_IDLE_KEY, type ClaimedJob, type ClaimedRow, type JobFacts, type ReapedJob } from "../queue/queue.ts";
+import {
+  fenceOf,
+  QueueClient,
+  WAKE_GATE_KEY,
+  WAKE_IDLE_KEY,
+  type ClaimedJob,
+  type ClaimedRow,
+  type Completions,
+  type JobFacts,
+  type ReapedJob,
+  type StartedJob,
+} from "../queue/queue.ts";
 import { CANCEL_CHANNEL, EVENTS_CHANNEL, JOBS_CHANNEL, type JobRow } from "../queue/enqueue.ts";
 import { isTransient, RETRY_DELAYS_SECONDS, type HandlerDefinition, type HandlerErrorFlags, type JobContext } from "./handler.ts";
 import { JobLog } from "./job-log.ts";
@@ -56,6 +69,12 @@ const ABANDON_AFTER_MS = 15_000;
 /** How often running attempts are checked against their time budgets (a budget is honoured within this). */
 const BUDGET_SWEEP_MS = 100;
 
+/**
+ * A claimed job's record says `running` once the job has run this long (checked every BUDGET_SWEEP_MS), or earlier
+ * when it belongs to a run, fails or commits an outcome. A shorter job goes from `queued` to `succeeded`.
+ */
+const START_AFTER_MS = 100;
+
 /** Most finished jobs waiting for one completion call. */
 const COMPLETE_BATCH_MAX = 500;
 
@@ -78,6 +97,15 @@ interface Active {
   /** When the lease was last taken or extended (the local clock, at the request). */
   leasedAt: number;
   abandoned?: boolean;
+  /** True once the job's record says `running` under this worker's lease (cairn_queue_start). */
+  started: boolean;
+  /** The start in flight: true if the job started, false if it is no longer this worker's. */
+  starting?: Promise<boolean>;
+  /**
+   * True while the last start call failed without an answer: whether the record says `running` is unknown, so the
+   * claim's row must stay (the reaper settles the job from either state once it expires).
+   */
+  startUnknown?: boolean;
 }
 
 export interface Worker {
@@ -229,6 +257,9 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   // round trip, one transaction); when no claim is in flight they are flushed on their own after completeBatchMs.
   // A claim whose jobs have all left this worker (completed, failed, given back) has its lease row dropped with them.
   let toComplete: string[] = [];
+  /** Finished jobs that were never started, with their fences. */
+  let toCompleteUnstarted: string[] = [];
+  let unstartedFences: number[] = [];
   let leasesDone: string[] = [];
   /** Jobs of each claim still held by this worker. */
   const leaseJobs = new Map<string, number>();
@@ -243,32 +274,50 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     leasesDone.push(leaseId);
     completeSoon();
   };
-  /** Give leases back without spending an attempt; false when that could not be written (the reaper will do it). */
-  const giveBack = (ids: string[]) =>
-    queue.release(ids).then(
-      () => true,
-      () => false,
-    );
+  /** Give jobs back without spending an attempt; false when that could not be written (the reaper will do it). */
+  const giveBack = (entries: Pick<Active, "job" | "started">[]) => {
+    const started = entries.filter((a) => a.started);
+    const unstarted = entries.filter((a) => !a.started);
+    return queue
+      .release(
+        started.map((a) => a.job.id),
+        unstarted.map((a) => a.job.id),
+        unstarted.map((a) => fenceOf(a.job)),
+      )
+      .then(
+        () => true,
+        () => false,
+      );
+  };
   let completeTimer: NodeJS.Timeout | undefined;
   let completing: Promise<unknown> = Promise.resolve();
-  const takeCompletions = () => {
+  const takeCompletions = (): Completions => {
     clearTimeout(completeTimer);
     completeTimer = undefined;
-    const taken = { ids: toComplete, leases: leasesDone };
+    const taken = { ids: toComplete, leases: leasesDone, unstarted: toCompleteUnstarted, fences: unstartedFences };
     toComplete = [];
     leasesDone = [];
+    toCompleteUnstarted = [];
+    unstartedFences = [];
     return taken;
   };
+  const putBack = (done: Completions) => {
+    toComplete.push(...done.ids);
+    leasesDone.push(...done.leases);
+    toCompleteUnstarted.push(...done.unstarted);
+    unstartedFences.push(...done.fences);
+  };
+  const pendingCompletions = () => toComplete.length + toCompleteUnstarted.length;
   let claiming = 0;
   const flushCompletions = () => {
-    const { ids, leases } = takeCompletions();
-    if (!ids.length && !leases.length) return completing;
-    completing = completing.then(() => queue.complete(ids, leases)).catch((err) => log.error({ err }, "batch completion failed; leases will expire and the reaper requeues"));
+    const done = takeCompletions();
+    if (!done.ids.length && !done.leases.length && !done.unstarted.length) return completing;
+    completing = completing.then(() => queue.complete(done)).catch((err) => log.error({ err }, "batch completion failed; leases will expire and the reaper requeues"));
     return completing;
   };
   /** Completions wait for the next claim while one is in flight (it is about to return and claim again). */
   const completeSoon = () => {
-    if (toComplete.length >= COMPLETE_BATCH_MAX) void flushCompletions();
+    if (pendingCompletions() >= COMPLETE_BATCH_MAX) void flushCompletions();
     else completeTimer ??= setTimeout(onCompleteTimer, opts.completeBatchMs ?? 2);
   };
   const onCompleteTimer = () => {
@@ -280,16 +329,59 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     claiming++;
     const done = takeCompletions();
     try {
-      return await queue.claimWithFacts(want, leaseSeconds, types, null, done.ids, done.leases);
+      return await queue.claimWithFacts(want, leaseSeconds, types, null, done);
     } catch (err) {
       // Nothing was committed: complete them with a later call.
-      toComplete.push(...done.ids);
-      leasesDone.push(...done.leases);
+      putBack(done);
       throw err;
     } finally {
       claiming--;
-      if (toComplete.length || leasesDone.length) completeSoon();
+      if (pendingCompletions() || leasesDone.length) completeSoon();
     }
+  };
+
+  // Starting claimed jobs: the record says `running` under this worker's lease from then on. Starts asked for in the
+  // same turn of the event loop (the jobs of a claim that belong to runs, the sweep's long-running jobs) share one call.
+  let startBatch: { entries: Active[]; answer: Promise<Map<string, StartedJob>> } | undefined;
+  const ensureStarted = (a: Active): Promise<boolean> => {
+    if (a.started) return Promise.resolve(true);
+    if (a.starting) return a.starting;
+    if (!startBatch) {
+      const batch: { entries: Active[]; answer?: Promise<Map<string, StartedJob>> } = { entries: [] };
+      batch.answer = Promise.resolve().then(async () => {
+        startBatch = undefined;
+        const rows = await queue.start(
+          batch.entries.map((e) => e.job.id),
+          batch.entries.map((e) => fenceOf(e.job)),
+          leaseSeconds,
+        );
+        return new Map(rows.map((r) => [r.id, r]));
+      });
+      startBatch = batch as { entries: Active[]; answer: Promise<Map<string, StartedJob>> };
+    }
+    startBatch.entries.push(a);
+    const starting = startBatch.answer.then(
+      (rows) => {
+        a.startUnknown = false;
+        const r = rows.get(a.job.id);
+        if (r?.started) {
+          a.started = true;
+          a.leasedAt = Date.now();
+          if (r.cancel_requested) abortJob(a, "cancelled", new Error("cancelled"));
+          return true;
+        }
+        if (r?.status === "cancelled") abortJob(a, "cancelled", new Error("cancelled"));
+        else abortJob(a, "lease_lost", new Error("lease lost"));
+        return false;
+      },
+      (err: unknown) => {
+        a.startUnknown = true;
+        a.starting = undefined;
+        throw err;
+      },
+    );
+    a.starting = starting;
+    return starting;
   };
 
   async function finalFailure(def: HandlerDefinition | undefined, job: ClaimedJob, status: "failed" | "cancelled" | "timed_out", error: string, cause?: unknown) {
@@ -370,6 +462,8 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       if (!facts.tenant_exists) throw new Error("the job's tenant no longer exists");
       if (job.sourceId && (facts.source_deleted !== false || facts.source_status !== "active")) throw new Error("the source was deleted or disabled after this job was queued");
       if (!facts.credential_ref_exists) throw new Error("the credential reference this job uses was deleted");
+      // A job of a run is marked running before its handler changes the run (the record tells the same story).
+      if (job.runId && !(await ensureStarted(entry))) throw entry.stopError ?? new Error("lease lost");
       // ...and so is the requester's own right to run it (a removed member or a revoked key stops the job).
       if (job.sourceId) {
         const refused = await requesterRefusal(rt.db, job.tenantId, job.requestedBy, "run:source");
@@ -382,6 +476,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       if (ctx.logged) await ctx.flush();
       entry.deadline = Date.now() + ABANDON_AFTER_MS; // completing: a few round trips at most
       if (outcome?.commit || outcome?.result) {
+        if (!(await ensureStarted(entry))) throw entry.stopError ?? new Error("lease lost");
         // Side effects and completion in one transaction, only while this worker still owns the lease.
         await withTenant(rt.db, job.tenantId, async (tx) => {
           // The record is locked first, and only while the lease is ours (cairn_queue_finish).
@@ -398,10 +493,16 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         });
         settled = true;
       } else {
-        // Completed in the same call that drops the claim's lease row (or in neither, if that call fails).
-        toComplete.push(job.id);
-        completeSoon();
-        settled = true;
+        // Completed in the same call that drops the claim's lease row (or in neither, if that call fails). A start
+        // still in flight decides how: as a started job, not at all (the job is no longer ours), or not yet (unknown).
+        const ours = entry.starting ? await entry.starting.catch(() => null) : true;
+        if (ours && entry.started) toComplete.push(job.id);
+        else if (ours) {
+          toCompleteUnstarted.push(job.id);
+          unstartedFences.push(fenceOf(job));
+        }
+        if (ours) completeSoon();
+        settled = ours !== null;
       }
       if (ctx.logged) ctx.logFile().write("info", "succeeded");
     } catch (err) {
@@ -409,7 +510,8 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       const reason = entry.reason;
       if (reason === "shutdown") {
         ctx.log("warn", "worker shutting down: lease released, the job will run again");
-        settled = await giveBack([job.id]);
+        if (entry.starting) await entry.starting.catch(() => null);
+        settled = await giveBack([entry]);
       } else if (reason === "lease_lost" || e.leaseLost) {
         ctx.log("warn", "lease lost: another worker owns this job now; this attempt's results were discarded");
         settled = true;
@@ -419,16 +521,25 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
         const retry = status === "failed" && !e.permanent && isTransient(err) ? (RETRY_DELAYS_SECONDS[job.attempts - 1] ?? null) : null;
         ctx.log(status === "failed" ? "error" : "warn", retry !== null ? `${message} (transient: retrying in ${retry} s)` : message);
         await ctx.flush();
-        const row = await queue.fail(job.id, message, retry, status).then(
-          (r) => {
-            settled = true;
-            return r;
-          },
-          (failErr) => {
-            log.error({ err: failErr, job: job.id }, "could not record a job failure");
-            return null;
-          },
-        );
+        // A failure is recorded on a started job: one not started yet is started first (its attempt is spent).
+        const ours = await ensureStarted(entry).catch((startErr) => {
+          log.error({ err: startErr, job: job.id }, "could not record a job failure");
+          return null;
+        });
+        // false: cancelled or requeued meanwhile, nothing left to record.
+        if (ours === false) settled = true;
+        const row = !ours
+          ? null
+          : await queue.fail(job.id, message, retry, status).then(
+              (r) => {
+                settled = true;
+                return r;
+              },
+              (failErr) => {
+                log.error({ err: failErr, job: job.id }, "could not record a job failure");
+                return null;
+              },
+            );
         if (row && row.status !== "queued") await finalFailure(def, job, status, message, reason ? undefined : err);
       }
     } finally {
@@ -439,7 +550,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       if (!entry.abandoned) {
         held.delete(job.id);
         runningCount--;
-        if (settled) leaveLease(entry);
+        if (settled && !entry.startUnknown) leaveLease(entry);
       }
       // The freed slot takes the next buffered job at once, even while the loop waits for a claim to return.
       startBuffered();
@@ -494,7 +605,12 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     // lease is used (they rarely wait that long).
     const renewAfter = (leaseSeconds * 1000) / 3;
     const ids: string[] = [];
-    for (const a of held.values()) if (a.startedAt > 0 || now - a.leasedAt >= renewAfter) ids.push(a.job.id);
+    /** Only a job started before the renewal is sent can be found lost by it (an unstarted one is held by its claim row). */
+    const startedIds = new Set<string>();
+    for (const a of held.values()) {
+      if (a.startedAt > 0 || now - a.leasedAt >= renewAfter) ids.push(a.job.id);
+      if (a.started) startedIds.add(a.job.id);
+    }
     if (!ids.length) return;
     try {
       const owned = await queue.renew(ids, leaseSeconds);
@@ -508,7 +624,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       for (const id of ids) {
         const a = held.get(id);
-        if (a && !ownedIds.has(id)) abortJob(a, "lease_lost", new Error("lease lost"));
+        if (a && startedIds.has(id) && !ownedIds.has(id)) abortJob(a, "lease_lost", new Error("lease lost"));
       }
     } catch (err) {
       log.warn({ err }, "lease renewal failed; retrying");
@@ -519,6 +635,8 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     const now = Date.now();
     for (const a of held.values()) {
       if (a.budgetEndsAt && now >= a.budgetEndsAt) abortJob(a, "timed_out", new Error(`time budget of ${a.job.timeBudgetSeconds} s exceeded`));
+      // A job still running after START_AFTER_MS is marked running (a failed start is tried again on the next sweep).
+      else if (a.budgetEndsAt && !a.started && !a.starting && !a.reason && now - a.startedAt >= START_AFTER_MS) void ensureStarted(a).catch(() => {});
     }
   }, BUDGET_SWEEP_MS);
   const heartbeatTimer = setInterval(() => void heartbeat().catch((err) => log.warn({ err: (err as Error).message }, "heartbeat failed")), 5_000);
@@ -584,12 +702,12 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       }
       if (stopping) {
         // The claim's row goes only if the jobs went back (else the reaper finds them when their leases run out).
-        if (claimed.length && (await giveBack(claimed.map((c) => c.id)))) leasesDone.push(claimed[0]!.leaseId);
+        if (claimed.length && (await giveBack(claimed.map((job) => ({ job, started: false }))))) leasesDone.push(claimed[0]!.leaseId);
         break;
       }
       if (claimed.length) leaseJobs.set(claimed[0]!.leaseId, claimed.length);
       for (const job of claimed) {
-        const entry: Active = { job, startedAt: 0, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt };
+        const entry: Active = { job, startedAt: 0, deadline: 0, budgetEndsAt: 0, leasedAt: claimedAt, started: false };
         held.set(job.id, entry);
         buffer.push(entry);
       }
@@ -631,7 +749,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
       // Jobs still waiting in the local buffer never started: give them back at once, without spending an attempt.
       const waiting = buffer.splice(0);
       for (const a of waiting) held.delete(a.job.id);
-      if (waiting.length && (await giveBack(waiting.map((a) => a.job.id)))) for (const a of waiting) leaveLease(a);
+      if (waiting.length && (await giveBack(waiting))) for (const a of waiting) leaveLease(a);
       const deadline = Date.now() + graceMs;
       while (runningCount && Date.now() < deadline) await sleep(25);
       for (const a of held.values()) {

@@ -146,7 +146,7 @@ export async function claimJobs(rt: Runtime, principal: AgentPrincipal, input: {
   for (const group of claimGroups(scopes.running, input.job_types)) {
     const want = input.limit - out.length;
     if (want <= 0) break;
-    for (const job of await queue.claimWithFacts(want, AGENT_LEASE_SECONDS, group.types, group.tenants)) {
+    for (const job of await queue.claim(want, AGENT_LEASE_SECONDS, group.types, group.tenants)) {
       const log = new JobLog(rt.db, job);
       log.write("info", `attempt ${job.attempts} of ${job.maxAttempts} on node ${principal.node.name} (${principal.node.id}) in cluster ${principal.cluster.slug}`);
       const refused = await refusal(rt, job);
