@@ -374,6 +374,52 @@ describe("the hot queue table", () => {
     expect(JSON.stringify(plan)).toContain('"Node Type":"Hash Join"');
   });
 
+  it("finds claimed jobs by id through the primary key wherever it takes fences, even when the statistics say nothing is queued", async () => {
+    // Statistics taken while every job had finished say almost no job is `queued`, while claimed jobs that were not
+    // started (ADR 012) are. A join of an unnested id array to `jobs` was then planned, knowing the array's size, as
+    // a nested loop over a sequential scan of `jobs`: a two-process drain fell to a sixth of its speed. Take such
+    // statistics, then plan each statement that writes unstarted jobs the way its function runs it (its settings),
+    // both as the custom plans of a connection's first calls, for a 500-job batch, and as the generic plan it keeps.
+    const many = Array.from({ length: 20_000 }, () => ({ tenantId: tenantB, jobType: "test.stats", requestedBy: "t" }));
+    await withTenant(t.client, tenantB, (tx) => enqueueJobs(tx, many));
+    await t.owner.sql`delete from job_queue where job_type = 'test.stats'`;
+    await t.owner.sql`update jobs set status = 'succeeded', finished_at = now() where job_type = 'test.stats'`;
+    await t.owner.sql`analyze jobs`;
+    const batch = (await t.owner.sql<{ id: string }[]>`select id from jobs where job_type = 'test.stats' limit 500`).map((r) => r.id);
+    type PlanNode = { "Node Type": string; "Relation Name"?: string; "Index Name"?: string; Plans?: PlanNode[] };
+    const scansOfJobs = (node: PlanNode, out: string[] = []): string[] => {
+      if (node["Relation Name"] === "jobs" && node["Node Type"].endsWith("Scan")) out.push(`${node["Node Type"]}${node["Index Name"] ? ` on ${node["Index Name"]}` : ""}`);
+      for (const child of node.Plans ?? []) scansOfJobs(child, out);
+      return out;
+    };
+    for (const name of ["cairn_queue_complete", "cairn_queue_start", "cairn_queue_release"]) {
+      const [fn] = await t.owner.sql<{ def: string; config: string[] }[]>`
+        select pg_get_functiondef(p.oid) as def, p.proconfig as config from pg_proc p where p.proname = ${name}`;
+      const update = /UPDATE jobs j SET[^;]*?v_group\.ids[^;]*?(?=\s+RETURNING|;)/.exec(fn!.def)?.[0];
+      expect(update, name).toBeDefined();
+      const statement = update!
+        .replaceAll("v_group.ids", "$1::uuid[]")
+        .replaceAll("v_group.fence", "$2::int")
+        .replaceAll("p_worker", "$3::text")
+        .replaceAll("p_lease_seconds", "$4::int");
+      for (const mode of ["force_custom_plan", "force_generic_plan"]) {
+        const plan = await t.owner.sql.begin(async (tx) => {
+          for (const setting of fn!.config) {
+            const [key, value] = setting.split("=");
+            await tx.unsafe(`select set_config($1, $2, true)`, [key!, value!]);
+          }
+          await tx.unsafe(`set local plan_cache_mode = ${mode}`);
+          await tx.unsafe(`prepare unstarted_plan(uuid[], int, text, int) as ${statement}`);
+          const [row] = await tx.unsafe<{ "QUERY PLAN": { Plan: PlanNode }[] }[]>(`explain (format json) execute unstarted_plan('{${batch.join(",")}}', 0, 'plan-check', 30)`);
+          await tx.unsafe("deallocate unstarted_plan");
+          return row!["QUERY PLAN"][0]!.Plan;
+        });
+        expect(scansOfJobs(plan), `${name}, ${mode}`).toEqual(["Index Scan on jobs_pkey"]);
+      }
+    }
+    await t.owner.sql`delete from jobs where job_type = 'test.stats'`;
+  });
+
   it("job ids are time-ordered (UUIDv7) however the job is enqueued, so jobs enqueued together sit together in the primary key", async () => {
     const { enqueueJobNow } = await import("../queue/enqueue.ts");
     const before = Date.now();
