@@ -595,6 +595,66 @@ describe("claimed jobs that were not started (ADR 012)", () => {
     expect(await record(j.id)).toMatchObject({ status: "succeeded", attempts: 1 });
   });
 
+  it("a job cancelled while it runs unstarted ends cancelled at once, and its handler's result is discarded", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let running!: () => void;
+    const began = new Promise<void>((r) => (running = r));
+    const worker = await startWorker(rt, {
+      concurrency: 1,
+      name: "unstarted-cancel-worker",
+      startAfterMs: 600_000,
+      handlers: [{ jobType: "test.unstarted-cancel", handler: async () => (running(), gate) }],
+    });
+    try {
+      const job = await enqueue("test.unstarted-cancel");
+      await began;
+      expect(await record(job.id)).toMatchObject({ status: "queued", attempts: 0, queued: false });
+      const { cancelJob } = await import("../domain/jobs/cancel-job.service.ts");
+      expect(await withTenant(t.client, tenantA, (tx) => cancelJob(tx, job.id, "not needed"))).toEqual({ status: "cancelled", cancel_requested: false });
+      release();
+      // The worker lets it go (its completion finds it cancelled) and drops its claim row.
+      await waitFor(async () => (await t.owner.sql`select 1 from job_leases where ${job.id} = any(job_ids)`).length, (n) => n === 0);
+      expect(await record(job.id)).toMatchObject({ status: "cancelled", attempts: 0, last_error: "not needed" });
+    } finally {
+      release();
+      await worker.stop();
+    }
+  });
+
+  it("a handler of a job cancelled while unstarted is stopped through its AbortSignal once the worker goes to start it", async () => {
+    let running!: () => void;
+    const began = new Promise<void>((r) => (running = r));
+    let aborted!: (reason: unknown) => void;
+    const sawAbort = new Promise<unknown>((r) => (aborted = r));
+    const worker = await startWorker(rt, {
+      concurrency: 1,
+      name: "unstarted-abort-worker",
+      startAfterMs: 1_000,
+      handlers: [
+        {
+          jobType: "test.unstarted-abort",
+          handler: (ctx) =>
+            new Promise((_, reject) => {
+              ctx.signal.addEventListener("abort", () => (aborted(ctx.signal.reason), reject(ctx.signal.reason)));
+              running();
+            }),
+        },
+      ],
+    });
+    try {
+      const job = await enqueue("test.unstarted-abort");
+      await began;
+      const { cancelJob } = await import("../domain/jobs/cancel-job.service.ts");
+      expect(await withTenant(t.client, tenantA, (tx) => cancelJob(tx, job.id, "stop it"))).toEqual({ status: "cancelled", cancel_requested: false });
+      expect(String(await sawAbort)).toMatch(/cancelled/);
+      await waitFor(async () => (await t.owner.sql`select 1 from job_leases where ${job.id} = any(job_ids)`).length, (n) => n === 0);
+      expect(await record(job.id)).toMatchObject({ status: "cancelled", attempts: 0, lease_owner: null, last_error: "stop it" });
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("a worker writes a short job's record once, and marks a longer one running while it runs", async () => {
     const short = await enqueue("test.unstarted-short");
     let release!: () => void;

@@ -54,6 +54,8 @@ export interface WorkerOptions {
    * per job and drained no faster (docs/benchmarks.md).
    */
   claimLanes?: number;
+  /** A claimed job not started otherwise is marked running once it has run this long (default START_AFTER_MS). */
+  startAfterMs?: number;
 }
 
 /** The local buffer holds at most about this much work (estimated from recent run times), so it delays little. */
@@ -123,6 +125,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
   const leaseSeconds = opts.leaseSeconds ?? 30;
   const pollMs = opts.pollMs ?? 2_000;
   const maxPrefetch = Math.max(0, opts.maxPrefetch ?? 1_000);
+  const startAfterMs = opts.startAfterMs ?? START_AFTER_MS;
   const handlers = new Map(opts.handlers.map((h) => [h.jobType, h]));
   const types = opts.jobTypes ?? [...handlers.keys()];
   const queue = new QueueClient(rt.db.sql, workerId);
@@ -502,7 +505,11 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
           unstartedFences.push(fenceOf(job));
         }
         if (ours) completeSoon();
+        else if (ours === false) {
+          ctx.log("warn", `${entry.reason === "cancelled" ? "cancelled" : "lease lost: another worker owns this job now"}; this attempt's result was discarded`);
+        }
         settled = ours !== null;
+        if (!ours) return;
       }
       if (ctx.logged) ctx.logFile().write("info", "succeeded");
     } catch (err) {
@@ -636,7 +643,7 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     for (const a of held.values()) {
       if (a.budgetEndsAt && now >= a.budgetEndsAt) abortJob(a, "timed_out", new Error(`time budget of ${a.job.timeBudgetSeconds} s exceeded`));
       // A job still running after START_AFTER_MS is marked running (a failed start is tried again on the next sweep).
-      else if (a.budgetEndsAt && !a.started && !a.starting && !a.reason && now - a.startedAt >= START_AFTER_MS) void ensureStarted(a).catch(() => {});
+      else if (a.budgetEndsAt && !a.started && !a.starting && !a.reason && now - a.startedAt >= startAfterMs) void ensureStarted(a).catch(() => {});
     }
   }, BUDGET_SWEEP_MS);
   const heartbeatTimer = setInterval(() => void heartbeat().catch((err) => log.warn({ err: (err as Error).message }, "heartbeat failed")), 5_000);
