@@ -65,6 +65,34 @@ describe("with DATABASE_URL (PostgreSQL 15)", () => {
     }
   });
 
+  it("runs the queue's statements without JIT compilation on a server built with JIT", async () => {
+    // On PostgreSQL 17 and older a plan using a disabled path (the claim turns nested loops off) costs 10^10 more,
+    // so a server with JIT compiled every claim's plan: about 0.8 s per claim (drizzle/0029). auto_explain reports
+    // the plans of the statements inside the queue's functions as they ran, JIT included when it was used.
+    expect((await runCairn(["migrate"], { DATABASE_URL: pg.url("cairn_ext"), CAIRN_SECRET: SECRET })).code).toBe(0);
+    const plans: string[] = [];
+    const owner = postgres(pg.url("cairn_ext"), { max: 1, onnotice: (n) => plans.push(String(n.message)) });
+    try {
+      const [{ jit } = { jit: false }] = await owner<{ jit: boolean }[]>`select pg_jit_available() as jit`;
+      expect(jit).toBe(true);
+      await owner.begin(async (tx) => {
+        await tx.unsafe("load 'auto_explain'");
+        await tx.unsafe("set local auto_explain.log_min_duration = 0");
+        await tx.unsafe("set local auto_explain.log_analyze = on");
+        await tx.unsafe("set local auto_explain.log_nested_statements = on");
+        await tx.unsafe("set local auto_explain.log_level = notice");
+        await tx`select * from cairn_queue_claim('jit-check', 100, 30)`;
+        await tx`select cairn_queue_complete('jit-check', '{}', '{}', ${["00000000-0000-0000-0000-000000000000"]}::uuid[], '{0}')`;
+        await tx`select * from cairn_queue_reap(100)`;
+      });
+      const claimPlans = plans.filter((p) => p.includes("job_queue"));
+      expect(claimPlans.length).toBeGreaterThan(0);
+      expect(plans.filter((p) => p.includes("JIT:"))).toEqual([]);
+    } finally {
+      await owner.end();
+    }
+  });
+
   it("reports 503 on /readyz until `cairn migrate` runs when migrating on start is off", async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
