@@ -331,15 +331,38 @@ describe("claim-time authorization", () => {
   });
 });
 
+type PlanNode = { "Node Type": string; "Relation Name"?: string; "Index Name"?: string; Plans?: PlanNode[] };
+
+/** A queue function's definition and its settings (proconfig, `name=value`). */
+async function queueFunction(name: string) {
+  const [fn] = await t.owner.sql<{ def: string; config: string[] }[]>`
+    select pg_get_functiondef(p.oid) as def, p.proconfig as config from pg_proc p where p.proname = ${name}`;
+  return fn!;
+}
+
+/** The plan of one statement of a function, planned as the function runs it: under its settings, in the given mode. */
+async function planAsIn(fn: { config: string[] }, statement: string, paramTypes: string, args: string, mode: "force_generic_plan" | "force_custom_plan") {
+  return t.owner.sql.begin(async (tx) => {
+    for (const setting of fn.config) {
+      const [key, value] = setting.split("=");
+      await tx.unsafe(`select set_config($1, $2, true)`, [key!, value!]);
+    }
+    await tx.unsafe(`set local plan_cache_mode = ${mode}`);
+    await tx.unsafe(`prepare plan_check(${paramTypes}) as ${statement}`);
+    const [row] = await tx.unsafe<{ "QUERY PLAN": { Plan: PlanNode }[] }[]>(`explain (format json) execute plan_check(${args})`);
+    await tx.unsafe("deallocate plan_check");
+    return row!["QUERY PLAN"][0]!.Plan;
+  });
+}
+
 describe("the hot queue table", () => {
   it("plans a claim without a nested loop over one of its own intermediate results, even as the generic plan a connection keeps", async () => {
     // A connection keeps the claim's plan (PL/pgSQL), and after five calls that is a generic plan, made without
     // knowing how many rows a claim takes. One that rescanned an intermediate result for every row compared a million
     // pairs in a 1,000-job claim (migration 0026). Plan the claim's statement the way the function runs it: its
     // settings, its parameters, a generic plan.
-    const [fn] = await t.owner.sql<{ def: string; config: string[] }[]>`
-      select pg_get_functiondef(p.oid) as def, p.proconfig as config from pg_proc p where p.proname = 'cairn_queue_claim'`;
-    const def = fn!.def;
+    const fn = await queueFunction("cairn_queue_claim");
+    const def = fn.def;
     const statement = def
       .slice(def.indexOf("RETURN QUERY") + "RETURN QUERY".length, def.lastIndexOf("END"))
       .trim()
@@ -350,18 +373,7 @@ describe("the hot queue table", () => {
       .replaceAll("p_types", "$4")
       .replaceAll("p_tenants", "$5")
       .replaceAll("v_lease", "$6");
-    type PlanNode = { "Node Type": string; Plans?: PlanNode[] };
-    const plan = await t.owner.sql.begin(async (tx) => {
-      for (const setting of fn!.config) {
-        const [name, value] = setting.split("=");
-        await tx.unsafe(`select set_config($1, $2, true)`, [name!, value!]);
-      }
-      await tx.unsafe("set local plan_cache_mode = force_generic_plan");
-      await tx.unsafe(`prepare claim_plan(text, int, int, text[], uuid[], bigint) as ${statement}`);
-      const [row] = await tx.unsafe<{ "QUERY PLAN": { Plan: PlanNode }[] }[]>(`explain (format json) execute claim_plan('plan-check', 1000, 30, null, null, 0)`);
-      await tx.unsafe("deallocate claim_plan");
-      return row!["QUERY PLAN"][0]!.Plan;
-    });
+    const plan = await planAsIn(fn, statement, "text, int, int, text[], uuid[], bigint", "'plan-check', 1000, 30, null, null, 0", "force_generic_plan");
     const rescans: string[] = [];
     const walk = (node: PlanNode) => {
       const inner = node.Plans?.[1];
@@ -386,34 +398,22 @@ describe("the hot queue table", () => {
     await t.owner.sql`update jobs set status = 'succeeded', finished_at = now() where job_type = 'test.stats'`;
     await t.owner.sql`analyze jobs`;
     const batch = (await t.owner.sql<{ id: string }[]>`select id from jobs where job_type = 'test.stats' limit 500`).map((r) => r.id);
-    type PlanNode = { "Node Type": string; "Relation Name"?: string; "Index Name"?: string; Plans?: PlanNode[] };
     const scansOfJobs = (node: PlanNode, out: string[] = []): string[] => {
       if (node["Relation Name"] === "jobs" && node["Node Type"].endsWith("Scan")) out.push(`${node["Node Type"]}${node["Index Name"] ? ` on ${node["Index Name"]}` : ""}`);
       for (const child of node.Plans ?? []) scansOfJobs(child, out);
       return out;
     };
     for (const name of ["cairn_queue_complete", "cairn_queue_start", "cairn_queue_release"]) {
-      const [fn] = await t.owner.sql<{ def: string; config: string[] }[]>`
-        select pg_get_functiondef(p.oid) as def, p.proconfig as config from pg_proc p where p.proname = ${name}`;
-      const update = /UPDATE jobs j SET[^;]*?v_group\.ids[^;]*?(?=\s+RETURNING|;)/.exec(fn!.def)?.[0];
+      const fn = await queueFunction(name);
+      const update = /UPDATE jobs j SET[^;]*?v_group\.ids[^;]*?(?=\s+RETURNING|;)/.exec(fn.def)?.[0];
       expect(update, name).toBeDefined();
       const statement = update!
         .replaceAll("v_group.ids", "$1::uuid[]")
         .replaceAll("v_group.fence", "$2::int")
         .replaceAll("p_worker", "$3::text")
         .replaceAll("p_lease_seconds", "$4::int");
-      for (const mode of ["force_custom_plan", "force_generic_plan"]) {
-        const plan = await t.owner.sql.begin(async (tx) => {
-          for (const setting of fn!.config) {
-            const [key, value] = setting.split("=");
-            await tx.unsafe(`select set_config($1, $2, true)`, [key!, value!]);
-          }
-          await tx.unsafe(`set local plan_cache_mode = ${mode}`);
-          await tx.unsafe(`prepare unstarted_plan(uuid[], int, text, int) as ${statement}`);
-          const [row] = await tx.unsafe<{ "QUERY PLAN": { Plan: PlanNode }[] }[]>(`explain (format json) execute unstarted_plan('{${batch.join(",")}}', 0, 'plan-check', 30)`);
-          await tx.unsafe("deallocate unstarted_plan");
-          return row!["QUERY PLAN"][0]!.Plan;
-        });
+      for (const mode of ["force_custom_plan", "force_generic_plan"] as const) {
+        const plan = await planAsIn(fn, statement, "uuid[], int, text, int", `'{${batch.join(",")}}', 0, 'plan-check', 30`, mode);
         expect(scansOfJobs(plan), `${name}, ${mode}`).toEqual(["Index Scan on jobs_pkey"]);
       }
     }

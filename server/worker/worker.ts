@@ -350,17 +350,17 @@ export async function startWorker(rt: Runtime, opts: WorkerOptions): Promise<Wor
     if (a.started) return Promise.resolve(true);
     if (a.starting) return a.starting;
     if (!startBatch) {
-      const batch: { entries: Active[]; answer?: Promise<Map<string, StartedJob>> } = { entries: [] };
-      batch.answer = Promise.resolve().then(async () => {
+      const entries: Active[] = [];
+      const answer = Promise.resolve().then(async () => {
         startBatch = undefined;
         const rows = await queue.start(
-          batch.entries.map((e) => e.job.id),
-          batch.entries.map((e) => fenceOf(e.job)),
+          entries.map((e) => e.job.id),
+          entries.map((e) => fenceOf(e.job)),
           leaseSeconds,
         );
         return new Map(rows.map((r) => [r.id, r]));
       });
-      startBatch = batch as { entries: Active[]; answer: Promise<Map<string, StartedJob>> };
+      startBatch = { entries, answer };
     }
     startBatch.entries.push(a);
     const starting = startBatch.answer.then(
